@@ -1,0 +1,33 @@
+"""Every table, imported in one place for Alembic and the tests."""
+
+from app.auth.models import ApiToken
+from app.db.base import metadata
+from app.deliveries.models import Delivery
+from app.incidents.models import (
+    ActionItem,
+    Hypothesis,
+    Incident,
+    IncidentLink,
+    Milestone,
+    ReferenceCounter,
+    RoleAssignment,
+    TimelineEntry,
+)
+from app.people.models import OwnedService, Person, Team
+
+__all__ = [
+    "ActionItem",
+    "ApiToken",
+    "Delivery",
+    "Hypothesis",
+    "Incident",
+    "IncidentLink",
+    "Milestone",
+    "OwnedService",
+    "Person",
+    "ReferenceCounter",
+    "RoleAssignment",
+    "Team",
+    "TimelineEntry",
+    "metadata",
+]

@@ -1,0 +1,37 @@
+"""Every action a delivery can name, and what a finished one changes in Relay."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.deliveries.models import Delivery
+from app.incidents.models import Incident, IncidentLink
+from app.integrations.actions import Action
+from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
+from app.integrations.slack.actions import ACTIONS as SLACK
+
+ACTIONS: dict[str, Action] = {**SLACK, **PAGERDUTY}
+
+
+async def _link(
+    session: AsyncSession, incident_id: int, kind: str, external_id: str, url: str | None
+) -> None:
+    session.add(
+        IncidentLink(
+            incident_id=incident_id, kind=kind, external_id=external_id, url=url, created_at=clock.now()
+        )
+    )
+
+
+async def apply_result(session: AsyncSession, delivery: Delivery, result: dict[str, Any]) -> None:
+    """Record on the incident what a delivery created elsewhere (channel id, PagerDuty incident)."""
+    if delivery.incident_id is None:
+        return
+    if delivery.action == "slack.create_channel":
+        incident = await session.get(Incident, delivery.incident_id)
+        if incident is not None and incident.slack_channel_id is None:
+            incident.slack_channel_id = result["channel_id"]
+            await _link(session, delivery.incident_id, "slack_channel", result["channel_id"], None)
+    elif delivery.action == "pagerduty.create_incident" and result.get("id"):
+        await _link(session, delivery.incident_id, "pagerduty_incident", result["id"], result.get("html_url"))

@@ -1,0 +1,87 @@
+"""Which deliveries each incident event causes."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.deliveries import service
+from app.deliveries.models import Delivery
+from app.deliveries.service import dependency
+from app.incidents.models import Incident
+from app.integrations.slack import messages
+from app.people.models import Team
+
+
+async def on_declared(
+    session: AsyncSession, incident: Incident, summary_line: str, team: Team | None, settings: Settings
+) -> None:
+    """Open the channel, post and pin the summary, announce it, and page when the severity says so."""
+    ref = incident.reference
+    delivery = settings.delivery
+
+    async def add(
+        action: str, key: str, payload: dict[str, Any], depends_on: Delivery | None = None
+    ) -> Delivery:
+        return await service.add(
+            session,
+            provider=action.split(".", 1)[0],
+            action=action,
+            payload=payload,
+            idempotency_key=f"{ref}:{key}",
+            settings=delivery,
+            incident_id=incident.id,
+            depends_on=depends_on,
+        )
+
+    channel = await add("slack.create_channel", "slack:create_channel", {"name": incident.channel_name})
+    summary = await add(
+        "slack.post_message",
+        "slack:summary",
+        {
+            "channel": dependency("channel_id"),
+            "text": f"{ref}: {summary_line}",
+            "blocks": messages.summary_blocks(
+                summary_line=summary_line,
+                reference=ref,
+                status=incident.status,
+                severity=incident.severity,
+                priority=incident.priority,
+                impact=incident.summary,
+            ),
+        },
+        channel,
+    )
+    await add(
+        "slack.pin_message",
+        "slack:pin_summary",
+        {"channel": dependency("channel"), "timestamp": dependency("ts")},
+        summary,
+    )
+    await add(
+        "slack.post_message",
+        "slack:announce",
+        {
+            "channel": settings.slack.announcements_channel,
+            "text": dependency(
+                "channel_id", messages.announcement(title=incident.title, team=team.name if team else None)
+            ),
+        },
+        channel,
+    )
+    if incident.severity in settings.pagerduty.page_severities:
+        await add(
+            "pagerduty.create_incident",
+            "pagerduty:create_incident",
+            {
+                "title": f"{ref}: {incident.title}",
+                "service_id": team.pagerduty_service_id if team else None,
+                "incident_key": ref,
+                "urgency": "high",
+                "details": "\n".join(
+                    line
+                    for line in (summary_line, f"Slack: #{incident.channel_name}", incident.summary)
+                    if line
+                ),
+            },
+        )

@@ -1,0 +1,68 @@
+"""Slack deliveries."""
+
+from typing import Any
+
+from app.integrations.actions import Action, ActionContext, Result
+from app.integrations.slack.client import SlackError
+
+MAX_NAME_ATTEMPTS = 20
+
+
+def _alternative(name: str, n: int) -> str:
+    suffix = f"-{n}"
+    return name[: 80 - len(suffix)].rstrip("-_") + suffix
+
+
+async def create_channel(ctx: ActionContext, payload: dict[str, Any]) -> Result:
+    """Create the incident channel, adding a suffix while the name is taken."""
+    base = payload["name"]
+    for n in range(1, MAX_NAME_ATTEMPTS + 1):
+        name = base if n == 1 else _alternative(base, n)
+        try:
+            data = await ctx.clients.slack.conversations_create(
+                name=name, is_private=payload.get("is_private", False)
+            )
+        except SlackError as exc:
+            if exc.error == "name_taken":
+                continue
+            raise
+        return {"channel_id": data["channel"]["id"], "channel_name": data["channel"].get("name", name)}
+    raise SlackError(
+        "conversations.create", f"name_taken for {base} and {MAX_NAME_ATTEMPTS - 1} alternatives"
+    )
+
+
+async def post_message(ctx: ActionContext, payload: dict[str, Any]) -> Result:
+    data = await ctx.clients.slack.chat_post_message(
+        channel=payload["channel"],
+        text=payload["text"],
+        blocks=payload.get("blocks"),
+        thread_ts=payload.get("thread_ts"),
+    )
+    return {"channel": data.get("channel", payload["channel"]), "ts": data["ts"]}
+
+
+async def pin_message(ctx: ActionContext, payload: dict[str, Any]) -> Result:
+    try:
+        await ctx.clients.slack.pins_add(channel=payload["channel"], timestamp=payload["timestamp"])
+    except SlackError as exc:
+        if exc.error != "already_pinned":
+            raise
+    return {"channel": payload["channel"], "ts": payload["timestamp"]}
+
+
+async def invite(ctx: ActionContext, payload: dict[str, Any]) -> Result:
+    try:
+        await ctx.clients.slack.conversations_invite(channel=payload["channel"], users=payload["users"])
+    except SlackError as exc:
+        if exc.error != "already_in_channel":
+            raise
+    return {"channel": payload["channel"]}
+
+
+ACTIONS: dict[str, Action] = {
+    "slack.create_channel": create_channel,
+    "slack.post_message": post_message,
+    "slack.pin_message": pin_message,
+    "slack.invite": invite,
+}

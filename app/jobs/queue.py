@@ -1,0 +1,69 @@
+"""Two ways to run delivery attempts: ARQ workers through Redis, or inside the API process."""
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import structlog
+from arq.connections import ArqRedis
+
+from app.deliveries.repository import Job
+
+log = structlog.get_logger(__name__)
+DELIVER = "deliver"
+
+
+def redis_client(url: str) -> ArqRedis:
+    """A lazy ARQ client: the API starts, and declarations succeed, while Redis is down."""
+    return ArqRedis.from_url(url, socket_connect_timeout=1, socket_timeout=2)  # type: ignore[no-any-return]
+
+
+class ArqDispatcher:
+    """Enqueue one ARQ job per attempt; the job id makes a second enqueue of it a no-op."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self._redis = redis
+
+    async def dispatch(self, jobs: Sequence[Job]) -> None:
+        for job in jobs:
+            await self._redis.enqueue_job(
+                DELIVER, job.delivery_id, _job_id=job.job_id, _defer_until=job.not_before
+            )
+
+
+class InProcessDispatcher:
+    """The embedded default: run attempts as tasks of this process; the sweep loop does retries."""
+
+    def __init__(self) -> None:
+        self.run: Callable[[int], Coroutine[Any, Any, str]] | None = None
+        self._tasks: set[asyncio.Task[str]] = set()
+
+    async def dispatch(self, jobs: Sequence[Job]) -> None:
+        if self.run is None:
+            return
+        for job in jobs:
+            if job.not_before is not None:
+                continue  # the sweep picks it up when it is due
+            task = asyncio.create_task(self.run(job.delivery_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the attempts under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def sweep_forever(sweep: Callable[[], Coroutine[Any, Any, int]], interval: float) -> None:
+    """The in-process stand-in for the workers' cron sweep."""
+    while True:
+        try:
+            await sweep()
+        except Exception:
+            log.warning("sweep_failed", exc_info=True)
+        await asyncio.sleep(interval)

@@ -1,0 +1,97 @@
+"""The FastAPI application."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import logging as relay_logging
+from app.config import Settings, get_settings
+from app.db.session import create_engine, create_sessionmaker
+from app.deliveries import runner
+from app.deliveries.router import router as deliveries_router
+from app.deliveries.service import Dispatcher
+from app.errors import install_handlers
+from app.incidents.investigation_router import router as investigation_router
+from app.incidents.router import router as incidents_router
+from app.integrations.clients import Clients
+from app.jobs.queue import ArqDispatcher, InProcessDispatcher, redis_client, sweep_forever
+from app.people.router import router as people_router
+
+DESCRIPTION = """
+Relay is the source of truth for an incident: roles, timeline, hypotheses, status updates,
+mitigation, durable resolution, report and close, kept in step with Slack, PagerDuty and Freshdesk.
+
+Authenticate with `Authorization: Bearer <token>`; make a token with `relay tokens create`.
+Errors are RFC 9457 `application/problem+json` documents whose `errors` list names each field at fault.
+Edits need the incident's `ETag` as `If-Match`; a stale one gets 412.
+"""
+
+
+@asynccontextmanager
+async def delivery_runtime(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Dispatcher]:
+    """With Redis, hand deliveries to the workers; without it, run them in this process."""
+    if settings.redis.url:
+        redis = redis_client(settings.redis.url)
+        try:
+            yield ArqDispatcher(redis)
+        finally:
+            await redis.aclose()
+        return
+    dispatcher = InProcessDispatcher()
+    clients = Clients.from_settings(settings)
+    rt = runner.Runtime(settings, create_sessionmaker(engine, dispatcher=dispatcher), clients, dispatcher)
+    dispatcher.run = partial(runner.deliver, rt)
+    sweeper = asyncio.create_task(
+        sweep_forever(partial(runner.sweep, rt), settings.delivery.sweep_interval_seconds)
+    )
+    try:
+        yield dispatcher
+    finally:
+        sweeper.cancel()
+        await dispatcher.aclose()
+        await clients.aclose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    relay_logging.configure(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
+        )
+        app.state.settings = settings
+        app.state.engine = engine
+        try:
+            async with delivery_runtime(settings, engine) as dispatcher:
+                app.state.dispatcher = dispatcher
+                app.state.sessionmaker = create_sessionmaker(engine, dispatcher=dispatcher)
+                yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="Relay", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_handlers(app)
+    app.include_router(incidents_router)
+    app.include_router(investigation_router)
+    app.include_router(people_router)
+    app.include_router(deliveries_router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def health(request: Request) -> JSONResponse:
+        """Liveness and database reachability."""
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app
