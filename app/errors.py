@@ -3,10 +3,14 @@
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://relay.dev/problems/"
@@ -177,8 +181,27 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Our fault and temporary: a 5xx makes webhook senders retry instead of dropping the event.
+    log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+    return problem(
+        503,
+        "unavailable",
+        "Relay cannot reach its database",
+        "Relay could not store this request; nothing was changed. Try again shortly.",
+        instance=request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
+# A database that is down or unreachable surfaces as one of these.
+STORE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, ConnectionError, TimeoutError)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Render every error as problem+json."""
+    for exc_type in STORE_UNAVAILABLE:
+        app.add_exception_handler(exc_type, _store_unavailable)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

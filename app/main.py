@@ -22,6 +22,7 @@ from app.incidents.router import router as incidents_router
 from app.integrations.clients import Clients
 from app.jobs.queue import ArqDispatcher, InProcessDispatcher, redis_client, sweep_forever
 from app.people.router import router as people_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 Relay is the source of truth for an incident: roles, timeline, hypotheses, status updates,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(investigation_router)
     app.include_router(people_router)
     app.include_router(deliveries_router)
+    app.include_router(webhooks_router)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

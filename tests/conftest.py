@@ -34,6 +34,8 @@ from app.db.session import create_engine, create_sessionmaker, unit_of_work
 from app.main import create_app
 
 PG_ADMIN_DSN = os.environ.get("RELAY_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+# Separate names let several checkouts run their suites side by side on one machine.
+PG_DATABASE = os.environ.get("RELAY_TEST_PG_DATABASE", "relay_test")
 REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SLACK_API = "https://slack.test/api"
 PAGERDUTY_API = "https://pagerduty.test"
@@ -67,7 +69,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if _backend() == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'relay.db'}"
     else:
-        url = asyncio.run(recreate_pg_database("relay_test"))
+        url = asyncio.run(recreate_pg_database(PG_DATABASE))
     migrations.upgrade(url)
     return url
 

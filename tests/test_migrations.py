@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from app.db import migrations
 from app.db.models import metadata
 from app.db.session import create_engine
-from tests.conftest import _backend, recreate_pg_database
+from tests.conftest import PG_DATABASE, _backend, recreate_pg_database
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -37,7 +37,7 @@ def test_upgrade_matches_the_models_and_downgrade_reaches_base(tmp_path: Path) -
     if _backend() == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
     else:
-        url = asyncio.run(recreate_pg_database("relay_migrations"))
+        url = asyncio.run(recreate_pg_database(f"{PG_DATABASE}_migrations"))
     migrations.upgrade(url)
     diff, tables = asyncio.run(_inspect(url))
     assert diff == []

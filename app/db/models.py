@@ -14,6 +14,7 @@ from app.incidents.models import (
     TimelineEntry,
 )
 from app.people.models import OwnedService, Person, Team
+from app.webhooks.models import WebhookReceipt
 
 __all__ = [
     "ActionItem",
@@ -29,5 +30,6 @@ __all__ = [
     "RoleAssignment",
     "Team",
     "TimelineEntry",
+    "WebhookReceipt",
     "metadata",
 ]

@@ -1,5 +1,6 @@
 """Every action a delivery can name, and what a finished one changes in Relay."""
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,8 +11,16 @@ from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
 from app.integrations.slack.actions import ACTIONS as SLACK
+from app.webhooks.apply import Handler, apply_receipt
 
-ACTIONS: dict[str, Action] = {**SLACK, **PAGERDUTY}
+# Inbound webhooks, by provider: how a recorded receipt changes Relay.
+WEBHOOK_HANDLERS: dict[str, Handler] = {}
+
+ACTIONS: dict[str, Action] = {
+    **SLACK,
+    **PAGERDUTY,
+    "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
+}
 
 
 async def _link(

@@ -79,7 +79,7 @@ async def _perform(rt: Runtime, claim: Claim) -> Outcome:
     if action is None:
         return Outcome(DeliveryStatus.dead, calls, error=f"unknown action {claim.action}")
     try:
-        result = await action(ActionContext(rt.clients, rt.settings), claim.payload)
+        result = await action(ActionContext(rt.clients, rt.settings, rt.sessionmaker), claim.payload)
     except TransientError as exc:
         return Outcome(
             DeliveryStatus.failed_will_retry, calls, error=exc.message, retry_after=exc.retry_after

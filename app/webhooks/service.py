@@ -1,0 +1,122 @@
+"""Recording inbound webhooks: refused ones too, each event once, applied later by a job."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import clock
+from app.config import DeliverySettings
+from app.deliveries import service as deliveries
+from app.webhooks.models import ReceiptStatus, WebhookReceipt
+
+APPLY_ACTION = "webhooks.apply"
+MAX_BODY_CHARS = 256_000
+# Never stored: credentials, and the shared secrets some providers send as headers.
+SECRET_HEADERS = frozenset({"authorization", "cookie", "x-relay-token", "proxy-authorization"})
+SKIPPED_HEADERS = frozenset({"content-length", "connection", "accept-encoding", "host"})
+
+
+@dataclass(frozen=True)
+class Recorded:
+    receipt: WebhookReceipt
+    duplicate: bool
+
+
+def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's headers as they may be stored: secrets masked, transport noise dropped."""
+    return {
+        name.lower(): "<redacted>" if name.lower() in SECRET_HEADERS else value
+        for name, value in headers.items()
+        if name.lower() not in SKIPPED_HEADERS
+    }
+
+
+def _text(raw: bytes) -> str:
+    return raw[:MAX_BODY_CHARS].decode("utf-8", errors="replace")
+
+
+async def refuse(
+    session: AsyncSession, *, provider: str, reason: str, headers: Mapping[str, str], raw: bytes
+) -> WebhookReceipt:
+    """Keep a request that failed authentication or could not be read, with why."""
+    receipt = WebhookReceipt(
+        provider=provider,
+        status=ReceiptStatus.refused,
+        reason=reason,
+        headers=safe_headers(headers),
+        body=_text(raw),
+        received_at=clock.now(),
+        processed_at=clock.now(),
+    )
+    session.add(receipt)
+    await session.flush()
+    return receipt
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    provider: str,
+    dedupe_key: str | None,
+    event_type: str | None,
+    headers: Mapping[str, str],
+    raw: bytes,
+    settings: DeliverySettings,
+    apply: bool = True,
+) -> Recorded:
+    """Store a verified webhook once per ``dedupe_key`` and queue the job that applies it."""
+    if dedupe_key is not None:
+        existing = await _by_key(session, provider, dedupe_key)
+        if existing is not None:
+            existing.duplicates += 1
+            return Recorded(existing, duplicate=True)
+    receipt = WebhookReceipt(
+        provider=provider,
+        dedupe_key=dedupe_key,
+        event_type=event_type,
+        status=ReceiptStatus.received if apply else ReceiptStatus.ignored,
+        headers=safe_headers(headers),
+        body=_text(raw),
+        received_at=clock.now(),
+        processed_at=None if apply else clock.now(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(receipt)
+    except IntegrityError:  # the same event, arriving twice at once: the other request stored it
+        existing = await _by_key(session, provider, dedupe_key or "")
+        assert existing is not None
+        return Recorded(existing, duplicate=True)
+    if apply:
+        await deliveries.add(
+            session,
+            provider="relay",
+            action=APPLY_ACTION,
+            payload={"receipt_id": receipt.id},
+            idempotency_key=f"webhook:{receipt.id}",
+            settings=settings,
+        )
+    return Recorded(receipt, duplicate=False)
+
+
+async def _by_key(session: AsyncSession, provider: str, dedupe_key: str) -> WebhookReceipt | None:
+    return await session.scalar(
+        select(WebhookReceipt).where(
+            col(WebhookReceipt.provider) == provider, col(WebhookReceipt.dedupe_key) == dedupe_key
+        )
+    )
+
+
+async def listing(
+    session: AsyncSession, *, provider: str | None, status: str | None, limit: int
+) -> list[WebhookReceipt]:
+    query = select(WebhookReceipt).order_by(col(WebhookReceipt.id).desc()).limit(limit)
+    if provider:
+        query = query.where(col(WebhookReceipt.provider) == provider)
+    if status:
+        query = query.where(col(WebhookReceipt.status) == status)
+    return list((await session.scalars(query)).all())
