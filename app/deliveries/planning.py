@@ -1,5 +1,7 @@
 """Which deliveries each incident event causes."""
 
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,3 +87,28 @@ async def on_declared(
                 ),
             },
         )
+
+
+class ChangeKind(StrEnum):
+    status = "status"
+    fields = "fields"
+    role = "role"
+
+
+@dataclass(frozen=True)
+class IncidentChange:
+    """What just changed on an incident, for the integrations that mirror it elsewhere."""
+
+    kind: ChangeKind
+    fields: frozenset[str] = field(default_factory=frozenset)
+    previous_status: str | None = None
+    role: str | None = None
+    actor_name: str | None = None
+
+
+async def on_changed(
+    session: AsyncSession, incident: Incident, change: IncidentChange, settings: Settings
+) -> None:
+    """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
+    # Each integration adds its reaction here; a change none of them mirrors sends nothing.
+    del session, incident, change, settings

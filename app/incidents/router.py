@@ -134,7 +134,7 @@ async def update_incident(
             "cannot overwrite someone else's.",
             errors=[field_error("header.If-Match", "required")],
         )
-    await service.update(session, incident, changes, actor, expected)
+    await service.update(session, incident, changes, actor, expected, settings)
     response.headers["ETag"] = etag(incident)
     return await presenters.incident_public(session, incident, settings)
 
@@ -150,7 +150,7 @@ async def transition_incident(
     if_match: IfMatch = None,
 ) -> IncidentPublic:
     """Move to another status; a refusal says what is missing."""
-    await service.transition(session, incident, move, actor, expected=parse_if_match(if_match))
+    await service.transition(session, incident, move, actor, settings, expected=parse_if_match(if_match))
     response.headers["ETag"] = etag(incident)
     return await presenters.incident_public(session, incident, settings)
 
@@ -177,10 +177,12 @@ async def role_history(
 
 @router.post("/{reference}/roles", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def assign_role(
-    incident: IncidentDep, role_in: RoleAssign, actor: Writer, session: SessionDep
+    incident: IncidentDep, role_in: RoleAssign, actor: Writer, session: SessionDep, settings: SettingsDep
 ) -> RoleAssignmentPublic:
     """Give a role to a person; the previous holder of a single-holder role is relieved."""
-    assignment = await service.assign_role(session, incident, role_in.role, role_in.person_id, actor)
+    assignment = await service.assign_role(
+        session, incident, role_in.role, role_in.person_id, actor, settings
+    )
     rows = await repo.role_assignments(session, assignment.incident_id, current_only=True)
     name = next(n for a, n in rows if a.id == assignment.id)
     return presenters.role_public(assignment, name)
@@ -188,10 +190,10 @@ async def assign_role(
 
 @router.delete("/{reference}/roles/{assignment_id}", responses=ERRORS)
 async def relieve_role(
-    incident: IncidentDep, assignment_id: int, actor: Writer, session: SessionDep
+    incident: IncidentDep, assignment_id: int, actor: Writer, session: SessionDep, settings: SettingsDep
 ) -> RoleAssignmentPublic:
     """Relieve someone of a role; the assignment stays in the history."""
-    assignment = await service.relieve_role(session, incident, assignment_id, actor)
+    assignment = await service.relieve_role(session, incident, assignment_id, actor, settings)
     rows = await repo.role_assignments(session, assignment.incident_id, current_only=False)
     name = next(n for a, n in rows if a.id == assignment.id)
     return presenters.role_public(assignment, name)

@@ -169,7 +169,12 @@ async def lock(session: AsyncSession, incident: Incident, expected: int | None) 
 
 
 async def update(
-    session: AsyncSession, incident: Incident, changes: IncidentUpdate, actor: Actor, expected: int
+    session: AsyncSession,
+    incident: Incident,
+    changes: IncidentUpdate,
+    actor: Actor,
+    expected: int,
+    settings: Settings,
 ) -> Incident:
     """Apply a partial edit, with the caller's version as the precondition."""
     fields = changes.model_dump(exclude_unset=True, exclude={"version"})
@@ -183,17 +188,27 @@ async def update(
         incident.customer_confirmed_at = now if changes.customer_confirmed else None
     priority_given = "priority" in fields
     described = []
+    changed: set[str] = set()
     for name, value in fields.items():
         if getattr(incident, name) != value:
             described.append(f"{name}: {getattr(incident, name)} → {value}")
             setattr(incident, name, value)
+            changed.add(name)
     if not priority_given and ({"severity", "affects_end_users"} & fields.keys()):
-        incident.priority = conventions.priority_for(incident.severity, incident.affects_end_users)
+        priority = conventions.priority_for(incident.severity, incident.affects_end_users)
+        if priority != incident.priority:
+            incident.priority = priority
+            changed.add("priority")
     if described:
         await add_entry(
             session, incident, TimelineKind.field_change, "Changed " + "; ".join(described), actor=actor
         )
     await session.flush()
+    if changed:
+        change = planning.IncidentChange(
+            planning.ChangeKind.fields, fields=frozenset(changed), actor_name=actor.name
+        )
+        await planning.on_changed(session, incident, change, settings)
     return incident
 
 
@@ -202,6 +217,7 @@ async def transition(
     incident: Incident,
     move: TransitionIn,
     actor: Actor,
+    settings: Settings,
     *,
     expected: int | None = None,
     source: str = "api",
@@ -260,6 +276,10 @@ async def transition(
         data={"from": current, "to": target, "durability_warnings": warnings},
     )
     await session.flush()
+    change = planning.IncidentChange(
+        planning.ChangeKind.status, previous_status=current, actor_name=actor.name
+    )
+    await planning.on_changed(session, incident, change, settings)
     return incident
 
 
@@ -276,7 +296,7 @@ async def _duplicate_target(session: AsyncSession, incident: Incident, move: Tra
 
 
 async def assign_role(
-    session: AsyncSession, incident: Incident, role: Role, person_id: int, actor: Actor
+    session: AsyncSession, incident: Incident, role: Role, person_id: int, actor: Actor, settings: Settings
 ) -> RoleAssignment:
     """Give ``role`` to a person; single-holder roles relieve whoever held them."""
     person = await session.get(Person, person_id)
@@ -307,11 +327,13 @@ async def assign_role(
         actor=actor,
         data={"role": role, "person_id": person_id},
     )
+    change = planning.IncidentChange(planning.ChangeKind.role, role=role, actor_name=actor.name)
+    await planning.on_changed(session, incident, change, settings)
     return assignment
 
 
 async def relieve_role(
-    session: AsyncSession, incident: Incident, assignment_id: int, actor: Actor
+    session: AsyncSession, incident: Incident, assignment_id: int, actor: Actor, settings: Settings
 ) -> RoleAssignment:
     """End one role assignment; its history stays."""
     assignment = await session.get(RoleAssignment, assignment_id)
@@ -330,4 +352,6 @@ async def relieve_role(
         actor=actor,
         data={"role": assignment.role, "person_id": assignment.person_id, "relieved": True},
     )
+    change = planning.IncidentChange(planning.ChangeKind.role, role=assignment.role, actor_name=actor.name)
+    await planning.on_changed(session, incident, change, settings)
     return assignment
