@@ -89,6 +89,22 @@ async def on_declared(
         )
 
 
+class Audience(StrEnum):
+    internal = "internal"
+    external = "external"
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A status update as rendered for one audience, ready to go to every place that audience reads."""
+
+    key: str  # unique per update: part of each delivery's idempotency key
+    audience: Audience
+    body: str
+    template: str | None = None
+    author_name: str | None = None
+
+
 class ChangeKind(StrEnum):
     status = "status"
     fields = "fields"
@@ -112,3 +128,11 @@ async def on_changed(
     """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
     del session, incident, change, settings
+
+
+async def on_status_update(
+    session: AsyncSession, incident: Incident, update: StatusUpdate, settings: Settings
+) -> None:
+    """Plan the deliveries that carry a status update to every place its audience reads."""
+    # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
+    del session, incident, update, settings
