@@ -4,8 +4,10 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
+import respx
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -18,7 +20,7 @@ from app.deliveries.models import Delivery
 from app.webhooks.models import WebhookReceipt
 from tests.conftest import RelayApp, make_token
 from tests.factories import declaration
-from tests.fake_freshdesk import API_KEY
+from tests.fake_freshdesk import API_KEY, FakeFreshdesk
 
 FRESHDESK_API = "https://acme.freshdesk.test"
 SECRET = "fd-hook-secret-2026"
@@ -103,3 +105,16 @@ async def deliveries(maker: async_sessionmaker[AsyncSession], action: str | None
         query = query.where(col(Delivery.action) == action)
     async with maker() as session:
         return list((await session.scalars(query)).all())
+
+
+def route_to(router: respx.MockRouter, fake: FakeFreshdesk) -> respx.Route:
+    """Answer Freshdesk calls made to respx's host from the fake's tickets, without a server."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        status, data = fake.answer(
+            request.method, request.url.path, parse_qs(request.url.query.decode()), body
+        )
+        return httpx.Response(status, json=data)
+
+    return router.route(host=FRESHDESK_API.removeprefix("https://")).mock(side_effect=answer)
