@@ -83,7 +83,12 @@ async def test_a_429_waits_for_retry_after_and_holds_the_other_freshdesk_calls_t
     with respx.mock() as router:
         limited = router.post(f"{TICKETS}/30571/reply")
         limited.side_effect = [
-            httpx.Response(429, headers={"Retry-After": "30"}, json={"message": "rate limited"}),
+            httpx.Response(
+                429,
+                # Retry-After is the provider's exact word; the empty budget says nothing more.
+                headers={"Retry-After": "30", "X-RateLimit-Total": "200", "X-RateLimit-Remaining": "0"},
+                json={"message": "rate limited"},
+            ),
             httpx.Response(201, json={"id": 7001}),
         ]
         other = router.post(f"{TICKETS}/30572/reply").mock(

@@ -51,7 +51,8 @@ class FreshdeskClient:
             raise TransientError(f"timed out calling Freshdesk {method} {path}") from exc
         except httpx.TransportError as exc:
             raise TransientError(f"could not reach Freshdesk for {method} {path}: {exc}") from exc
-        self.budget.observe(response.headers)
+        if response.status_code != 429:  # a 429's Retry-After says exactly how long to wait
+            self.budget.observe(response.headers)
         if response.status_code == 404:
             raise TicketNotFound(f"HTTP 404 from Freshdesk {method} {path}: {response.text[:300]}")
         if response.status_code == 400 and (errors := _validation_errors(response)):
