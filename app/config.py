@@ -60,12 +60,57 @@ class PagerDutySettings(BaseModel):
         return self.api_token is not None or self.routing_key is not None
 
 
+TICKET_TEMPLATE_KEYS = {"name": "", "context": "", "link": "", "reference": ""}
+
+
 class FreshdeskSettings(BaseModel):
     url: str = "https://example.freshdesk.com"
     api_key: SecretStr | None = None
     webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # The custom field that names the incident a ticket belongs to (holding "INC-<n>").
+    incident_field: str = "cf_relay_incident"
+    # Tickets carrying one of these tags are incident-related even before they name an incident.
+    incident_tags: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["incident"])
+    # Optionally, a checkbox (or any truthy) custom field that marks a ticket as incident-related.
+    incident_marker_field: str | None = None
+    # Where the acknowledgement points the customer; {base_url} and {reference} are filled in.
+    incident_url: str = "{base_url}/incidents/{reference}"
+    # Share of the account's API budget left for agents and other tools; Relay pauses below it.
+    rate_limit_reserve: float = Field(default=0.2, ge=0, lt=1)
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    # Replies in HTML with {name}, {context}, {link} and {reference}; unset keeps the built-in text.
+    acknowledge_template: str | None = None
+    resolved_template: str | None = None
 
     _split = field_validator("webhook_secrets", mode="before")(_split_secrets)
+
+    @field_validator("incident_tags", mode="before")
+    @classmethod
+    def _split_tags(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("acknowledge_template", "resolved_template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(**TICKET_TEMPLATE_KEYS)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"unknown or broken placeholder {exc}; use {{name}}, {{context}}, {{link}}, {{reference}}"
+                ) from exc
+        return value
+
+    @field_validator("incident_url")
+    @classmethod
+    def _url_placeholders(cls, value: str) -> str:
+        try:
+            value.format(base_url="", reference="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"unknown placeholder {exc}; use {{base_url}} and {{reference}}") from exc
+        return value
 
     @property
     def configured(self) -> bool:

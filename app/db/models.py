@@ -13,6 +13,7 @@ from app.incidents.models import (
     RoleAssignment,
     TimelineEntry,
 )
+from app.integrations.freshdesk.models import FreshdeskTicket
 from app.people.models import OwnedService, Person, Team
 from app.webhooks.models import WebhookReceipt
 
@@ -20,6 +21,7 @@ __all__ = [
     "ActionItem",
     "ApiToken",
     "Delivery",
+    "FreshdeskTicket",
     "Hypothesis",
     "Incident",
     "IncidentLink",

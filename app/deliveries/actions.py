@@ -9,16 +9,21 @@ from app import clock
 from app.deliveries.models import Delivery
 from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
+from app.integrations.freshdesk.actions import ACTIONS as FRESHDESK
+from app.integrations.freshdesk.webhooks import handle as freshdesk_webhook
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
 from app.integrations.slack.actions import ACTIONS as SLACK
 from app.webhooks.apply import Handler, apply_receipt
 
 # Inbound webhooks, by provider: how a recorded receipt changes Relay.
-WEBHOOK_HANDLERS: dict[str, Handler] = {}
+WEBHOOK_HANDLERS: dict[str, Handler] = {
+    "freshdesk": freshdesk_webhook,
+}
 
 ACTIONS: dict[str, Action] = {
     **SLACK,
     **PAGERDUTY,
+    **FRESHDESK,
     "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
 }
 

@@ -11,6 +11,7 @@ from app.deliveries import service
 from app.deliveries.models import Delivery
 from app.deliveries.service import dependency
 from app.incidents.models import Incident
+from app.integrations.freshdesk import planning as freshdesk
 from app.integrations.slack import messages
 from app.people.models import Team
 
@@ -127,7 +128,7 @@ async def on_changed(
 ) -> None:
     """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
-    del session, incident, change, settings
+    await freshdesk.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -135,4 +136,4 @@ async def on_status_update(
 ) -> None:
     """Plan the deliveries that carry a status update to every place its audience reads."""
     # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
-    del session, incident, update, settings
+    await freshdesk.on_status_update(session, incident, update, settings)

@@ -6,6 +6,7 @@ import httpx
 
 from app.config import Settings
 from app.integrations.freshdesk import client as freshdesk
+from app.integrations.freshdesk.ratelimit import RateBudget
 from app.integrations.http import build_http_client
 from app.integrations.pagerduty import client as pagerduty
 from app.integrations.sandbox import RecordingTransport, Responder, SandboxTransport
@@ -65,7 +66,13 @@ class Clients:
         return cls(
             slack=slack.SlackClient(slack_http),
             pagerduty=pagerduty.PagerDutyClient(pd_rest, pd_events, from_email=settings.pagerduty.from_email),
-            freshdesk=freshdesk.FreshdeskClient(fd_http),
+            freshdesk=freshdesk.FreshdeskClient(
+                fd_http,
+                budget=RateBudget(
+                    reserve=settings.freshdesk.rate_limit_reserve,
+                    window_seconds=settings.freshdesk.rate_limit_window_seconds,
+                ),
+            ),
             sandboxed=frozenset(sandboxed),
             _http=[slack_http, pd_rest, pd_events, fd_http],
         )
