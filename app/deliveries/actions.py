@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
+from app.alerting.actions import ACTIONS as SUBSCRIPTIONS
 from app.deliveries.models import Delivery
 from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
@@ -19,6 +20,7 @@ WEBHOOK_HANDLERS: dict[str, Handler] = {}
 ACTIONS: dict[str, Action] = {
     **SLACK,
     **PAGERDUTY,
+    **SUBSCRIPTIONS,
     "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
 }
 

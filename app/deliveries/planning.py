@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerting import outbound as subscriptions
 from app.config import Settings
 from app.deliveries import service
 from app.deliveries.models import Delivery
@@ -87,6 +88,7 @@ async def on_declared(
                 ),
             },
         )
+    await subscriptions.on_declared(session, incident, settings)
 
 
 class Audience(StrEnum):
@@ -127,6 +129,7 @@ async def on_changed(
 ) -> None:
     """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
+    await subscriptions.on_changed(session, incident, change, settings)
     del session, incident, change, settings
 
 
@@ -135,4 +138,5 @@ async def on_status_update(
 ) -> None:
     """Plan the deliveries that carry a status update to every place its audience reads."""
     # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
+    await subscriptions.on_status_update(session, incident, update, settings)
     del session, incident, update, settings
