@@ -5,7 +5,10 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
+from app.alerting import alerts
+from app.errors import Conflict
 from tests.alerting_helpers import Headers, bearer, make_integration, post_event, sign, trigger
 from tests.factories import declaration
 
@@ -266,3 +269,26 @@ async def test_openapi_documents_both_formats_with_examples_and_the_signature(
     for operation in (events, alertmanager):
         assert "X-Relay-Signature" in operation["description"]
         assert {"202", "401", "422"} <= set(operation["responses"])
+
+
+async def test_a_failure_while_applying_is_recorded_and_leaves_nothing_half_done(
+    client: httpx.AsyncClient, admin: Headers, reader: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    integration = await make_integration(client, admin)
+    real_apply = alerts.apply
+
+    async def apply_then_conflict(*args: Any) -> alerts.Outcome:
+        await real_apply(*args)
+        raise Conflict("INC-1 was changed by someone else at the same time; try again.")
+
+    monkeypatch.setattr(alerts, "apply", apply_then_conflict)
+    failed = await post_event(client, integration, trigger())
+    assert failed.status_code == 409
+    assert failed.headers["content-type"] == PROBLEM
+    assert (await client.get("/api/v1/incidents", headers=reader)).json()["items"] == []
+    (receipt,) = (await client.get("/api/v1/webhooks/receipts?provider=integration", headers=admin)).json()
+    assert (receipt["status"], receipt["reason"]) == ("failed", failed.json()["detail"])
+
+    monkeypatch.setattr(alerts, "apply", real_apply)
+    retried = await post_event(client, integration, trigger())
+    assert (retried.json()["outcome"], retried.json()["incident"]) == ("declared", "INC-1")

@@ -58,8 +58,9 @@ def _actor(integration: Integration) -> Actor:
     return Actor(name=integration.name, scope=Scope.write)
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+def _clip(text: str, limit: int, fallback: str = "alert") -> str:
+    """One line of at most ``limit`` characters, never empty."""
+    text = " ".join(text.split()) or " ".join(fallback.split()) or "alert"
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -91,9 +92,9 @@ def _declaration(integration: Integration, alert: Alert) -> IncidentCreate:
         lines.append(f"Source: {alert.source}")
     lines += [f"{text or 'Link'}: {href}" for href, text in alert.links]
     return IncidentCreate(
-        title=_clip(summary, 200),
+        title=_clip(summary, 200, alert.dedup_key),
         service=integration.service,
-        functionality=_clip(alert.component or summary, 100),
+        functionality=_clip(alert.component or summary, 100, _clip(summary, 100, alert.dedup_key)),
         state=ImpactState.down if severity == Severity.SEV1 else ImpactState.degraded,
         audience=_clip(f"users of {integration.service}", 100),
         severity=severity,
