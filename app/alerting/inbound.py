@@ -114,6 +114,7 @@ async def parse(
 async def invalid(
     session: AsyncSession, request: Request, raw: bytes, errors: list[dict[str, str]]
 ) -> JSONResponse:
+    """Refuse a body that does not validate, naming each field at fault."""
     fields = ", ".join(e["field"] for e in errors)
     error = ValidationFailed(f"Check these fields: {fields}.", errors=errors)
     return await _refuse(session, request, raw, error, f"invalid body: {fields}")

@@ -43,6 +43,7 @@ async def create(
 
 
 async def get_or_404(session: AsyncSession, integration_id: int) -> Integration:
+    """A live integration, or 404."""
     integration = await repo.live_integration(session, integration_id)
     if integration is None:
         raise NotFound(f"There is no integration {integration_id}.")
@@ -50,6 +51,7 @@ async def get_or_404(session: AsyncSession, integration_id: int) -> Integration:
 
 
 async def listing(session: AsyncSession) -> Sequence[Integration]:
+    """Every live integration, oldest first."""
     return await repo.live_integrations(session)
 
 
@@ -71,4 +73,5 @@ def public(integration: Integration, settings: Settings) -> IntegrationPublic:
 
 
 def created(integration: Integration, secret: str, settings: Settings) -> IntegrationCreated:
+    """The integration as its creator sees it once: with its secret."""
     return IntegrationCreated(**public(integration, settings).model_dump(), secret=secret)

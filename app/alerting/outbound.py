@@ -26,6 +26,7 @@ _UNFINISHED = (*WAITING, DeliveryStatus.in_flight)
 
 
 def key_prefix(subscription_id: int) -> str:
+    """The start of the idempotency key of every delivery to one subscription."""
     return f"subscription:{subscription_id}:"
 
 

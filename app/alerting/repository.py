@@ -24,6 +24,7 @@ async def integration_by_key(session: AsyncSession, key: str, *, lock: bool = Fa
 
 
 async def live_integration(session: AsyncSession, integration_id: int) -> Integration | None:
+    """An integration that has not been deleted."""
     return await session.scalar(
         select(Integration).where(
             col(Integration.id) == integration_id, col(Integration.deleted_at).is_(None)
@@ -32,6 +33,7 @@ async def live_integration(session: AsyncSession, integration_id: int) -> Integr
 
 
 async def live_integrations(session: AsyncSession) -> Sequence[Integration]:
+    """Every integration that has not been deleted."""
     rows = await session.scalars(
         select(Integration).where(col(Integration.deleted_at).is_(None)).order_by(col(Integration.id))
     )
@@ -39,6 +41,7 @@ async def live_integrations(session: AsyncSession) -> Sequence[Integration]:
 
 
 async def alert_link(session: AsyncSession, external_id: str) -> IncidentLink | None:
+    """The link that ties an alert key to its incident."""
     return await session.scalar(
         select(IncidentLink).where(
             col(IncidentLink.kind) == ALERT_LINK, col(IncidentLink.external_id) == external_id
@@ -47,6 +50,7 @@ async def alert_link(session: AsyncSession, external_id: str) -> IncidentLink | 
 
 
 async def alert_entry(session: AsyncSession, incident_id: int, external_id: str) -> TimelineEntry | None:
+    """The counter entry of one alert key on one incident."""
     return await session.scalar(
         select(TimelineEntry).where(
             col(TimelineEntry.incident_id) == incident_id,
@@ -69,10 +73,12 @@ async def alert_entries(session: AsyncSession, incident_id: int) -> Sequence[Tim
 
 
 async def subscriptions(session: AsyncSession) -> Sequence[Subscription]:
+    """Every subscription, oldest first."""
     return (await session.scalars(select(Subscription).order_by(col(Subscription.id)))).all()
 
 
 async def active_subscriptions(session: AsyncSession) -> Sequence[Subscription]:
+    """The subscriptions that are not paused."""
     rows = await session.scalars(
         select(Subscription)
         .where(col(Subscription.status) == SubscriptionStatus.active)
@@ -95,6 +101,7 @@ async def last_delivery(session: AsyncSession, incident_id: int, key_prefix: str
 
 
 async def delivery_by_key(session: AsyncSession, idempotency_key: str) -> Delivery | None:
+    """A delivery by its idempotency key."""
     return await session.scalar(select(Delivery).where(col(Delivery.idempotency_key) == idempotency_key))
 
 
@@ -115,6 +122,7 @@ async def count_dead(session: AsyncSession, subscription_id: int, error: str, no
 
 
 async def pause(session: AsyncSession, subscription_id: int, reason: str, now: datetime) -> None:
+    """Pause a subscription that is still active."""
     await session.execute(
         update(Subscription)
         .where(col(Subscription.id) == subscription_id, col(Subscription.status) == SubscriptionStatus.active)
@@ -123,6 +131,7 @@ async def pause(session: AsyncSession, subscription_id: int, reason: str, now: d
 
 
 async def count_success(session: AsyncSession, subscription_id: int, now: datetime) -> None:
+    """End a subscription's run of dead deliveries."""
     await session.execute(
         update(Subscription)
         .where(col(Subscription.id) == subscription_id)

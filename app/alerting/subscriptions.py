@@ -41,6 +41,7 @@ async def create(
 
 
 async def get_or_404(session: AsyncSession, subscription_id: int) -> Subscription:
+    """A subscription, or 404."""
     subscription = await session.get(Subscription, subscription_id)
     if subscription is None:
         raise NotFound(f"There is no subscription {subscription_id}.")
@@ -48,10 +49,12 @@ async def get_or_404(session: AsyncSession, subscription_id: int) -> Subscriptio
 
 
 async def listing(session: AsyncSession) -> Sequence[Subscription]:
+    """Every subscription, active or paused."""
     return await repo.subscriptions(session)
 
 
 async def update(session: AsyncSession, subscription: Subscription, data: SubscriptionUpdate) -> Subscription:
+    """Change the fields the caller sent."""
     values = data.model_dump(exclude_unset=True, exclude_none=True)
     if "event_types" in values:
         values["event_types"] = list(dict.fromkeys(str(t) for t in values["event_types"]))
@@ -69,6 +72,7 @@ async def delete(session: AsyncSession, subscription: Subscription) -> None:
 
 
 async def pause(session: AsyncSession, subscription: Subscription, reason: str) -> Subscription:
+    """Stop sending events to a subscription until it is resumed."""
     if subscription.status != SubscriptionStatus.paused:
         now = clock.now()
         subscription.status = SubscriptionStatus.paused
@@ -96,4 +100,5 @@ def public(subscription: Subscription) -> SubscriptionPublic:
 
 
 def created(subscription: Subscription, secret: str) -> SubscriptionCreated:
+    """The subscription as its creator sees it once: with its secret."""
     return SubscriptionCreated(**public(subscription).model_dump(), secret=secret)

@@ -31,6 +31,7 @@ def new_key() -> str:
 
 
 def hash_secret(secret: str) -> str:
+    """The SHA-256 of a secret, which is what a bearer secret is checked against."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
