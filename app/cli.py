@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from app.alerting.cli import integrations_app
 from app.auth.models import Scope
 from app.config import get_settings
 from app.incidents.models import ImpactState, IncidentStatus, Severity
@@ -16,6 +17,7 @@ tokens_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args
 incidents_app = typer.Typer(help="Incidents on a running Relay.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(integrations_app, name="integrations")
 
 UrlOpt = Annotated[str, typer.Option("--url", envvar="RELAY_URL", help="Relay's base URL.")]
 TokenOpt = Annotated[str, typer.Option("--token", envvar="RELAY_TOKEN", help="An API token.")]

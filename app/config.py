@@ -117,6 +117,13 @@ class FreshdeskSettings(BaseModel):
         return self.api_key is not None
 
 
+class AlertingSettings(BaseModel):
+    # A subscription whose deliveries die this many times in a row is paused until an admin resumes it.
+    pause_after_dead_deliveries: int = Field(default=5, ge=1)
+    # Inbound alerts larger than this are refused (the Events API v2 limit is 512 KB).
+    max_body_bytes: int = Field(default=512_000, ge=1024)
+
+
 class DeliverySettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
@@ -149,6 +156,7 @@ class Settings(BaseSettings):
     pagerduty: PagerDutySettings = Field(default_factory=PagerDutySettings)
     freshdesk: FreshdeskSettings = Field(default_factory=FreshdeskSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    alerting: AlertingSettings = Field(default_factory=AlertingSettings)
 
     @field_validator("timezone")
     @classmethod

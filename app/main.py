@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import logging as relay_logging
+from app.alerting.api import router as alerting_router
 from app.config import Settings, get_settings
 from app.db.session import create_engine, create_sessionmaker
 from app.deliveries import runner
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deliveries_router)
     app.include_router(webhooks_router)
     app.include_router(freshdesk_router)
+    app.include_router(alerting_router)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

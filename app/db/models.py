@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from app.alerting.models import Integration, Subscription
 from app.auth.models import ApiToken
 from app.db.base import metadata
 from app.deliveries.models import Delivery
@@ -25,11 +26,13 @@ __all__ = [
     "Hypothesis",
     "Incident",
     "IncidentLink",
+    "Integration",
     "Milestone",
     "OwnedService",
     "Person",
     "ReferenceCounter",
     "RoleAssignment",
+    "Subscription",
     "Team",
     "TimelineEntry",
     "WebhookReceipt",

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
+from app.alerting.actions import ACTIONS as SUBSCRIPTIONS
 from app.deliveries.models import Delivery
 from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
@@ -24,6 +25,7 @@ ACTIONS: dict[str, Action] = {
     **SLACK,
     **PAGERDUTY,
     **FRESHDESK,
+    **SUBSCRIPTIONS,
     "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
 }
 

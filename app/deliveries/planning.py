@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alerting import outbound as subscriptions
 from app.config import Settings
 from app.deliveries import service
 from app.deliveries.models import Delivery
@@ -88,6 +89,7 @@ async def on_declared(
                 ),
             },
         )
+    await subscriptions.on_declared(session, incident, settings)
 
 
 class Audience(StrEnum):
@@ -129,6 +131,7 @@ async def on_changed(
     """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
     await freshdesk.on_changed(session, incident, change, settings)
+    await subscriptions.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -137,3 +140,4 @@ async def on_status_update(
     """Plan the deliveries that carry a status update to every place its audience reads."""
     # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
     await freshdesk.on_status_update(session, incident, update, settings)
+    await subscriptions.on_status_update(session, incident, update, settings)

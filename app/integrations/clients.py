@@ -23,6 +23,8 @@ class Clients:
     pagerduty: pagerduty.PagerDutyClient
     freshdesk: freshdesk.FreshdeskClient
     sandboxed: frozenset[str]
+    # Subscribers' own URLs, each set by an admin: never sandboxed.
+    webhooks: httpx.AsyncClient
     _http: list[httpx.AsyncClient] = field(default_factory=list)
 
     @classmethod
@@ -63,6 +65,7 @@ class Clients:
             auth=httpx.BasicAuth(fd_key.get_secret_value(), "X") if fd_key else None,
             transport=_transport("freshdesk" not in sandboxed, freshdesk.sandbox_response),
         )
+        webhooks_http = build_http_client("http://localhost", timeout=timeout, transport=RecordingTransport())
         return cls(
             slack=slack.SlackClient(slack_http),
             pagerduty=pagerduty.PagerDutyClient(pd_rest, pd_events, from_email=settings.pagerduty.from_email),
@@ -74,7 +77,8 @@ class Clients:
                 ),
             ),
             sandboxed=frozenset(sandboxed),
-            _http=[slack_http, pd_rest, pd_events, fd_http],
+            webhooks=webhooks_http,
+            _http=[slack_http, pd_rest, pd_events, fd_http, webhooks_http],
         )
 
     async def aclose(self) -> None:
