@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.auth.models import ApiToken
+from app.comms.models import MessageTemplate
 from app.db.base import metadata
 from app.deliveries.models import Delivery
 from app.incidents.models import (
@@ -23,6 +24,7 @@ __all__ = [
     "Hypothesis",
     "Incident",
     "IncidentLink",
+    "MessageTemplate",
     "Milestone",
     "OwnedService",
     "Person",

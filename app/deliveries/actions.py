@@ -9,6 +9,7 @@ from app import clock
 from app.deliveries.models import Delivery
 from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
+from app.integrations.email.actions import ACTIONS as EMAIL
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
 from app.integrations.slack.actions import ACTIONS as SLACK
 from app.webhooks.apply import Handler, apply_receipt
@@ -19,6 +20,7 @@ WEBHOOK_HANDLERS: dict[str, Handler] = {}
 ACTIONS: dict[str, Action] = {
     **SLACK,
     **PAGERDUTY,
+    **EMAIL,
     "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
 }
 

@@ -6,11 +6,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.comms import hooks as comms_hooks
 from app.config import Settings
 from app.deliveries import service
 from app.deliveries.models import Delivery
 from app.deliveries.service import dependency
 from app.incidents.models import Incident
+from app.integrations.email import mapping as email_mapping
 from app.integrations.slack import messages
 from app.people.models import Team
 
@@ -127,7 +129,7 @@ async def on_changed(
 ) -> None:
     """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
-    del session, incident, change, settings
+    await comms_hooks.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -135,4 +137,4 @@ async def on_status_update(
 ) -> None:
     """Plan the deliveries that carry a status update to every place its audience reads."""
     # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
-    del session, incident, update, settings
+    await email_mapping.on_status_update(session, incident, update, settings)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from app.config import Settings
+from app.integrations.email.client import EmailClient
 from app.integrations.freshdesk import client as freshdesk
 from app.integrations.http import build_http_client
 from app.integrations.pagerduty import client as pagerduty
@@ -22,6 +23,7 @@ class Clients:
     pagerduty: pagerduty.PagerDutyClient
     freshdesk: freshdesk.FreshdeskClient
     sandboxed: frozenset[str]
+    email: EmailClient = field(default_factory=EmailClient.sandbox)
     _http: list[httpx.AsyncClient] = field(default_factory=list)
 
     @classmethod
@@ -34,6 +36,8 @@ class Clients:
             sandboxed.add("pagerduty")
         if not settings.freshdesk.configured:
             sandboxed.add("freshdesk")
+        if not settings.smtp.configured:
+            sandboxed.add("email")
 
         token = settings.slack.bot_token
         slack_http = build_http_client(
@@ -67,6 +71,7 @@ class Clients:
             pagerduty=pagerduty.PagerDutyClient(pd_rest, pd_events, from_email=settings.pagerduty.from_email),
             freshdesk=freshdesk.FreshdeskClient(fd_http),
             sandboxed=frozenset(sandboxed),
+            email=EmailClient.from_settings(settings.smtp),
             _http=[slack_http, pd_rest, pd_events, fd_http],
         )
 
