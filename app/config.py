@@ -197,7 +197,7 @@ class PolicySettings(BaseModel):
     escalation_mention: str | None = None
     # Keep asking for updates while mitigated (the durable fix may take days: off by default).
     updates_while_mitigated: bool = False
-    tick_seconds: int = Field(default=60, ge=5, le=60)
+    tick_seconds: int = Field(default=60, ge=1, le=60)
 
     @model_validator(mode="before")
     @classmethod

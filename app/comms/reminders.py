@@ -11,7 +11,7 @@ from app.comms.working_time import WorkingCalendar
 from app.config import Settings
 from app.deliveries import repository as deliveries_repo
 from app.deliveries import service as deliveries
-from app.deliveries.models import Delivery, DeliveryStatus
+from app.deliveries.models import SUCCEEDED, Delivery, DeliveryStatus
 from app.incidents import service as incident_service
 from app.incidents.models import Incident, Role, TimelineKind
 from app.people.models import Person
@@ -37,6 +37,8 @@ async def _incident_channel(session: AsyncSession, incident: Incident) -> tuple[
     if incident.slack_channel_id:
         return incident.slack_channel_id, None
     create = await deliveries_repo.by_key(session, f"{incident.reference}:slack:create_channel")
+    if create is not None and create.status in SUCCEEDED and (create.result or {}).get("channel_id"):
+        return (create.result or {})["channel_id"], None
     if create is not None and create.status != DeliveryStatus.dead:
         return deliveries.dependency("channel_id"), create
     return incident.channel_name, None
