@@ -1,10 +1,12 @@
 """Settings, read from the environment (prefix ``RELAY_``) and an optional ``.env`` file."""
 
+import json
+from datetime import date
 from functools import lru_cache
-from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -134,6 +136,141 @@ class DeliverySettings(BaseModel):
     http_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+Audience = Literal["internal", "external"]
+AUDIENCE_INTERNAL: Audience = "internal"
+
+
+class SmtpSettings(BaseModel):
+    # Unset host means sandboxed: messages are recorded on the delivery, not sent.
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" upgrades a plain connection, "tls" connects with TLS (port 465), "none" sends in clear.
+    tls: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "relay@localhost"
+    mailing_list: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Which status-update audiences the mailing list reads.
+    audiences: Annotated[list[Audience], NoDecode] = Field(default_factory=lambda: [AUDIENCE_INTERNAL])
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("mailing_list", "audiences", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def configured(self) -> bool:
+        return self.host is not None
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class CalendarSettings(BaseModel):
+    """When the team works: every rule that counts working time reads this."""
+
+    # Unset: the service's RELAY_TIMEZONE.
+    timezone: str | None = None
+    working_days: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    hours: str = Field(default="09:00-17:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            days = [str(day).lower()[:3] for day in value]
+            unknown = [day for day in days if day not in WEEKDAYS]
+            if unknown or not days:
+                raise ValueError(f"working days must be some of {', '.join(WEEKDAYS)}")
+            return days
+        return value
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _split_holidays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}; use a name such as Europe/Paris") from exc
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _ordered_hours(cls, value: str) -> str:
+        start, end = (int(h) * 60 + int(m) for h, m in (part.split(":") for part in value.split("-")))
+        if not 0 <= start < end <= 24 * 60:
+            raise ValueError("hours must be HH:MM-HH:MM with the start before the end, at most 24:00")
+        return value
+
+
+class SeverityPolicy(BaseModel):
+    """The process clock's rules for one severity."""
+
+    internal_update_minutes: int = Field(default=30, ge=1)
+    # None: this severity has no customer-update cadence.
+    external_update_minutes: int | None = Field(default=180, ge=1)
+    # None: never escalate this severity.
+    escalate_after_minutes: int | None = Field(default=30, ge=1)
+    retrospective_working_days: int = Field(default=2, ge=1)
+    autoclose_working_hours: float = Field(default=48, gt=0)
+
+
+_SEVERITY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sev1": {"external_update_minutes": 120, "retrospective_working_days": 1},
+    "sev2": {"external_update_minutes": 180},
+    "sev3": {"external_update_minutes": 240},
+}
+
+
+class PolicySettings(BaseModel):
+    """Cadence, escalation, retrospective and auto-close rules, per severity."""
+
+    sev1: SeverityPolicy = Field(default_factory=lambda: SeverityPolicy(**_SEVERITY_DEFAULTS["sev1"]))
+    sev2: SeverityPolicy = Field(default_factory=lambda: SeverityPolicy(**_SEVERITY_DEFAULTS["sev2"]))
+    sev3: SeverityPolicy = Field(default_factory=lambda: SeverityPolicy(**_SEVERITY_DEFAULTS["sev3"]))
+    retrospective_max_days: int = Field(default=7, ge=1)
+    # Where the escalation ping goes when the owning team has no Slack channel (else the announcements).
+    escalation_channel: str | None = None
+    # Prepended to the escalation ping, e.g. "<!subteam^S0ENG>" to notify a user group.
+    escalation_mention: str | None = None
+    # Keep asking for updates while mitigated (the durable fix may take days: off by default).
+    updates_while_mitigated: bool = False
+    tick_seconds: int = Field(default=60, ge=1, le=60)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_severity_defaults(cls, data: Any) -> Any:
+        # RELAY_POLICY_SEV3='{"external_update_minutes": 480}' changes one rule and keeps the others.
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, defaults in _SEVERITY_DEFAULTS.items():
+            given = merged.get(name)
+            if isinstance(given, str):
+                given = json.loads(given)
+            if isinstance(given, dict):
+                merged[name] = {**defaults, **given}
+        return merged
+
+    def for_severity(self, severity: str) -> SeverityPolicy:
+        policy: SeverityPolicy = getattr(self, severity.lower())
+        return policy
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RELAY_",
@@ -157,6 +294,9 @@ class Settings(BaseSettings):
     freshdesk: FreshdeskSettings = Field(default_factory=FreshdeskSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
 
     @field_validator("timezone")
     @classmethod

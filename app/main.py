@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import logging as relay_logging
 from app.alerting.api import router as alerting_router
+from app.comms import tick as process_clock
+from app.comms.router import router as comms_router
 from app.config import Settings, get_settings
 from app.db.session import create_engine, create_sessionmaker
 from app.deliveries import runner
@@ -53,10 +55,12 @@ async def delivery_runtime(settings: Settings, engine: AsyncEngine) -> AsyncIter
     sweeper = asyncio.create_task(
         sweep_forever(partial(runner.sweep, rt), settings.delivery.sweep_interval_seconds)
     )
+    ticker = asyncio.create_task(process_clock.tick_forever(settings, rt.sessionmaker))
     try:
         yield dispatcher
     finally:
         sweeper.cancel()
+        ticker.cancel()
         await dispatcher.aclose()
         await clients.aclose()
 
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(freshdesk_router)
     app.include_router(alerting_router)
+    app.include_router(comms_router)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from app.alerting.models import Integration, Subscription
 from app.auth.models import ApiToken
+from app.comms.models import MessageTemplate
 from app.db.base import metadata
 from app.deliveries.models import Delivery
 from app.incidents.models import (
@@ -27,6 +28,7 @@ __all__ = [
     "Incident",
     "IncidentLink",
     "Integration",
+    "MessageTemplate",
     "Milestone",
     "OwnedService",
     "Person",

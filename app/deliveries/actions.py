@@ -10,6 +10,7 @@ from app.alerting.actions import ACTIONS as SUBSCRIPTIONS
 from app.deliveries.models import Delivery
 from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
+from app.integrations.email.actions import ACTIONS as EMAIL
 from app.integrations.freshdesk.actions import ACTIONS as FRESHDESK
 from app.integrations.freshdesk.webhooks import handle as freshdesk_webhook
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
@@ -26,6 +27,7 @@ ACTIONS: dict[str, Action] = {
     **PAGERDUTY,
     **FRESHDESK,
     **SUBSCRIPTIONS,
+    **EMAIL,
     "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
 }
 

@@ -7,11 +7,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerting import outbound as subscriptions
+from app.comms import hooks as comms_hooks
 from app.config import Settings
 from app.deliveries import service
 from app.deliveries.models import Delivery
 from app.deliveries.service import dependency
 from app.incidents.models import Incident
+from app.integrations.email import mapping as email_mapping
 from app.integrations.freshdesk import planning as freshdesk
 from app.integrations.slack import messages
 from app.people.models import Team
@@ -132,6 +134,7 @@ async def on_changed(
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
     await freshdesk.on_changed(session, incident, change, settings)
     await subscriptions.on_changed(session, incident, change, settings)
+    await comms_hooks.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -141,3 +144,4 @@ async def on_status_update(
     # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
     await freshdesk.on_status_update(session, incident, update, settings)
     await subscriptions.on_status_update(session, incident, update, settings)
+    await email_mapping.on_status_update(session, incident, update, settings)

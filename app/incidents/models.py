@@ -114,6 +114,10 @@ class Incident(SQLModel, table=True):
     customer_confirmed_at: datetime | None = Field(default=None, sa_column=utc_column())
     # Set by the process clock once the resolved message has gone out and the wait has passed.
     autoclose_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # The process clock: when each audience last got a status update, and the scheduled retrospective.
+    last_internal_update_at: datetime | None = Field(default=None, sa_column=utc_column())
+    last_external_update_at: datetime | None = Field(default=None, sa_column=utc_column())
+    retrospective_at: datetime | None = Field(default=None, sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column(nullable=False))
 
     @property

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.comms import cadence
 from app.config import Settings
 from app.incidents import repository as repo
 from app.incidents.durability import audit
@@ -32,6 +33,9 @@ async def incidents_public(
             summary_line=summary_line(incident, settings),
             team=teams.get(incident.team_id) if incident.team_id else None,
             duplicate_of=targets.get(incident.duplicate_of_id) if incident.duplicate_of_id else None,
+            next_internal_update_due_at=cadence.next_update_due(incident, cadence.INTERNAL, settings),
+            next_external_update_due_at=cadence.next_update_due(incident, cadence.EXTERNAL, settings),
+            retrospective_due_at=cadence.retrospective_deadline(incident, settings),
         )
         for incident in incidents
     ]

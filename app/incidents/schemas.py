@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.incidents.models import (
     ActionItemStatus,
@@ -75,6 +75,9 @@ class IncidentUpdate(BaseModel):
     slack_channel_id: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,39}$")
     report_completed: bool | None = None
     customer_confirmed: bool | None = None
+    retrospective_at: AwareDatetime | None = Field(
+        default=None, description="When the retrospective is scheduled; the clock stops reminding once set."
+    )
     version: int | None = Field(default=None, description="Alternative to If-Match.")
 
 
@@ -130,6 +133,11 @@ class IncidentPublic(BaseModel):
     report_completed_at: datetime | None
     customer_confirmed_at: datetime | None
     updated_at: datetime
+    next_internal_update_due_at: datetime | None = None
+    next_external_update_due_at: datetime | None = None
+    retrospective_at: datetime | None = None
+    retrospective_due_at: datetime | None = None
+    autoclose_at: datetime | None = None
 
 
 class RoleAssign(BaseModel):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from app.config import Settings
+from app.integrations.email.client import EmailClient
 from app.integrations.freshdesk import client as freshdesk
 from app.integrations.freshdesk.ratelimit import RateBudget
 from app.integrations.http import build_http_client
@@ -25,6 +26,7 @@ class Clients:
     sandboxed: frozenset[str]
     # Subscribers' own URLs, each set by an admin: never sandboxed.
     webhooks: httpx.AsyncClient
+    email: EmailClient = field(default_factory=EmailClient.sandbox)
     _http: list[httpx.AsyncClient] = field(default_factory=list)
 
     @classmethod
@@ -37,6 +39,8 @@ class Clients:
             sandboxed.add("pagerduty")
         if not settings.freshdesk.configured:
             sandboxed.add("freshdesk")
+        if not settings.smtp.configured:
+            sandboxed.add("email")
 
         token = settings.slack.bot_token
         slack_http = build_http_client(
@@ -78,6 +82,7 @@ class Clients:
             ),
             sandboxed=frozenset(sandboxed),
             webhooks=webhooks_http,
+            email=EmailClient.from_settings(settings.smtp),
             _http=[slack_http, pd_rest, pd_events, fd_http, webhooks_http],
         )
 

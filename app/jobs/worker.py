@@ -7,6 +7,7 @@ from arq.connections import RedisSettings
 
 import app.db.models  # noqa: F401  (every table is mapped before the first query)
 from app import logging as relay_logging
+from app.comms import tick as process_clock
 from app.config import Settings, get_settings
 from app.db.session import create_engine, create_sessionmaker
 from app.deliveries import runner
@@ -45,6 +46,12 @@ async def sweep_deliveries(ctx: dict[str, Any]) -> int:
     return await runner.sweep(ctx["runtime"])
 
 
+async def run_process_clock(ctx: dict[str, Any]) -> int:
+    """Send the reminders, escalations and closes that are due (each once, however many workers tick)."""
+    rt: runner.Runtime = ctx["runtime"]
+    return await process_clock.tick(rt.settings, rt.sessionmaker)
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
     if not settings.redis.url:
         raise SystemExit(
@@ -67,7 +74,14 @@ class WorkerSettings:
             second=every(get_settings().delivery.sweep_interval_seconds),
             run_at_startup=True,
             keep_result=0,
-        )
+        ),
+        # The result is kept a while so that the job id stops a second worker enqueuing the same tick.
+        cron(
+            run_process_clock,
+            second=every(get_settings().policy.tick_seconds),
+            keep_result=120,
+            timeout=300,
+        ),
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -1,0 +1,1 @@
+"""Communication: status-update templates, the update cadence, and the process clock."""

@@ -1,0 +1,1 @@
+"""Email: status updates to the incident mailing list over SMTP."""
