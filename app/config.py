@@ -82,6 +82,33 @@ class DeliverySettings(BaseModel):
     http_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+class MetricsSettings(BaseModel):
+    """Response metrics: the internal update cadence that "updates due" is counted against."""
+
+    update_cadence_minutes: int = Field(default=30, ge=1)
+    # e.g. "SEV1=15,SEV3=60"; a severity not named here uses update_cadence_minutes.
+    update_cadence_by_severity: Annotated[dict[str, Annotated[int, Field(ge=1)]], NoDecode] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("update_cadence_by_severity", mode="before")
+    @classmethod
+    def _split_cadences(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        cadences = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            name, sep, minutes = part.partition("=")
+            if not sep:
+                raise ValueError(f"expected SEVERITY=MINUTES, e.g. SEV1=15, not {part!r}")
+            cadences[name.strip().upper()] = minutes.strip()
+        return cadences
+
+    def cadence_minutes(self, severity: str) -> int:
+        """Minutes between internal updates for an incident of ``severity``."""
+        return self.update_cadence_by_severity.get(severity, self.update_cadence_minutes)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RELAY_",
@@ -104,6 +131,7 @@ class Settings(BaseSettings):
     pagerduty: PagerDutySettings = Field(default_factory=PagerDutySettings)
     freshdesk: FreshdeskSettings = Field(default_factory=FreshdeskSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -21,7 +21,11 @@ from app.incidents.investigation_router import router as investigation_router
 from app.incidents.router import router as incidents_router
 from app.integrations.clients import Clients
 from app.jobs.queue import ArqDispatcher, InProcessDispatcher, redis_client, sweep_forever
+from app.metrics.exposition import RequestMetrics
+from app.metrics.exposition import router as prometheus_router
+from app.metrics.router import router as metrics_router
 from app.people.router import router as people_router
+from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -85,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(deliveries_router)
     app.include_router(webhooks_router)
+    app.include_router(reports_router)
+    app.include_router(metrics_router)
+    app.include_router(prometheus_router)
+    app.add_middleware(RequestMetrics)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

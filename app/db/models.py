@@ -14,6 +14,7 @@ from app.incidents.models import (
     TimelineEntry,
 )
 from app.people.models import OwnedService, Person, Team
+from app.reports.models import IncidentReport
 from app.webhooks.models import WebhookReceipt
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Hypothesis",
     "Incident",
     "IncidentLink",
+    "IncidentReport",
     "Milestone",
     "OwnedService",
     "Person",
