@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import structlog
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,6 +17,8 @@ from app.metrics.instruments import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, REGISTR
 
 log = structlog.get_logger(__name__)
 
+# The classic text format, which every Prometheus reads; Relay's names need nothing newer.
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 # Paths that match no route share one label, so that scanners cannot mint a series per URL.
 UNMATCHED = "<unmatched>"
 
@@ -94,9 +96,9 @@ async def outbox_collector(request: Request) -> OutboxCollector:
     return OutboxCollector(counts, age)
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+@router.get("/metrics", response_class=Response, responses={200: {"content": {TEXT_FORMAT: {}}}})
 async def metrics(request: Request) -> Response:
     """Prometheus metrics for operators (unauthenticated, like /healthz)."""
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(await outbox_collector(request))
-    return Response(generate_latest(REGISTRY) + generate_latest(scrape), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(REGISTRY) + generate_latest(scrape), media_type=TEXT_FORMAT)

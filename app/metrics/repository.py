@@ -113,7 +113,7 @@ async def delivery_counts(session: AsyncSession) -> dict[str, int]:
         .group_by(col(Delivery.status))
     )
     counts = {str(status): 0 for status in WATCHED_DELIVERY_STATUSES}
-    counts.update((str(status), count) for status, count in rows.tuples())
+    counts.update((str(status), count) for status, count in rows)
     return counts
 
 
