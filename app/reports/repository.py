@@ -14,6 +14,8 @@ from app.people.models import Person
 from app.reports.models import IncidentReport
 
 TimelineRow = Row[*tuple[Any, ...]]
+# Positions in a timeline row, in the order timeline_rows selects them.
+ID, PARENT_ID, DELETED_AT = 0, 1, 8
 
 
 async def sections(session: AsyncSession, incident_id: int) -> IncidentReport | None:

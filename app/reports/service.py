@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,39 +19,41 @@ from app.incidents.service import summary_line
 from app.metrics import service as metrics
 from app.reports import repository as repo
 from app.reports.models import IncidentReport
-from app.reports.repository import TimelineRow
+from app.reports.repository import DELETED_AT, ID, PARENT_ID, TimelineRow
 from app.reports.schemas import ReportActionItem, ReportEntry, ReportPublic, ReportSections, ReportUpdate
 
 
 def threaded(rows: Sequence[TimelineRow]) -> list[ReportEntry]:
     """Entries in display order: each followed by its replies; deleted entries left out."""
-    visible = [row for row in rows if row.deleted_at is None]
-    ids = {row.id for row in visible}
-    replies: defaultdict[int, list[TimelineRow]] = defaultdict(list)
+    # Plain tuples, unpacked by position: attribute access on ten thousand rows shows in the render time.
+    visible = [tuple(row) for row in rows if row[DELETED_AT] is None]
+    ids = {row[ID] for row in visible}
+    replies: defaultdict[int, list[tuple[Any, ...]]] = defaultdict(list)
     roots = []
     for row in visible:
-        if row.parent_id in ids:
-            replies[row.parent_id].append(row)
+        if row[PARENT_ID] in ids:
+            replies[row[PARENT_ID]].append(row)
         else:  # a reply to a deleted entry stays in the report, at the top level
             roots.append(row)
     ordered: list[ReportEntry] = []
     stack = [(row, 0) for row in reversed(roots)]
     while stack:
         row, depth = stack.pop()
+        entry_id, parent_id, kind, source, body, author_name, occurred_at, edited_at, _ = row
         ordered.append(
             ReportEntry(
-                id=row.id,
-                parent_id=row.parent_id,
+                id=entry_id,
+                parent_id=parent_id,
                 depth=depth,
-                kind=row.kind,
-                source=row.source,
-                body=row.body,
-                author_name=row.author_name,
-                occurred_at=row.occurred_at,
-                edited_at=row.edited_at,
+                kind=kind,
+                source=source,
+                body=body,
+                author_name=author_name,
+                occurred_at=occurred_at,
+                edited_at=edited_at,
             )
         )
-        stack.extend((reply, depth + 1) for reply in reversed(replies.pop(row.id, [])))
+        stack.extend((reply, depth + 1) for reply in reversed(replies.pop(entry_id, [])))
     return ordered
 
 
