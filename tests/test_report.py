@@ -12,7 +12,9 @@ from app.clock import FrozenClock
 from app.db.session import unit_of_work
 from app.incidents import service as incident_service
 from app.incidents.models import TimelineKind
+from app.reports.markdown import duration
 from app.reports.router import wants_json
+from app.reports.service import threaded
 from tests.test_incidents_api import PROBLEM, Headers, declare
 from tests.test_roles_and_records import person
 from tests.timekeeping import frozen_at
@@ -334,3 +336,29 @@ async def test_report_sections_are_edited_with_the_version_read(
 )
 def test_markdown_is_the_default_and_json_is_chosen_by_accept(accept: str | None, json_wanted: bool) -> None:
     assert wants_json(accept) is json_wanted
+
+
+def test_threading_keeps_replies_under_parents_and_drops_deleted_entries() -> None:
+    def row(entry_id: int, parent_id: int | None, minute: int, deleted: bool = False) -> Any:
+        at = START + timedelta(minutes=minute)
+        return (entry_id, parent_id, "note", "api", f"e{entry_id}", None, at, None, at if deleted else None)
+
+    rows = [
+        row(1, None, 0),
+        row(2, None, 1, deleted=True),
+        row(3, 1, 2),
+        row(4, 2, 3),  # its parent was deleted: kept, at the top level
+        row(5, 3, 4),
+        row(6, None, 5),
+        row(7, 1, 6),
+    ]
+    entries = threaded(rows)
+    assert [(e.id, e.depth) for e in entries] == [(1, 0), (3, 1), (5, 2), (7, 1), (4, 0), (6, 0)]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "spoken"),
+    [(None, "not yet"), (45, "45s"), (300, "5m"), (330, "5m 30s"), (7200, "2h 0m"), (97_260, "1d 3h 1m")],
+)
+def test_durations_read_the_way_people_say_them(seconds: float | None, spoken: str) -> None:
+    assert duration(seconds) == spoken

@@ -19,8 +19,10 @@ log = structlog.get_logger(__name__)
 
 # The classic text format, which every Prometheus reads; Relay's names need nothing newer.
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
-# Paths that match no route share one label, so that scanners cannot mint a series per URL.
+# Paths that match no route, and unknown methods, share one label each, so that a scanner cannot
+# mint a new series per request.
 UNMATCHED = "<unmatched>"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 router = APIRouter(tags=["operations"])
 
@@ -48,7 +50,8 @@ class RequestMetrics:
             await self.app(scope, receive, send_and_note_status)
         finally:
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            labels = (scope["method"], route, str(status))
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            labels = (method, route, str(status))
             HTTP_REQUESTS.labels(*labels).inc()
             HTTP_REQUEST_SECONDS.labels(*labels).observe(time.perf_counter() - started)
 
