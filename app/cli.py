@@ -108,10 +108,15 @@ def tokens_revoke(token_id: int) -> None:
 
 
 def _call(method: str, url: str, token: str, path: str, **kwargs: Any) -> Any:
+    return _send(method, url, token, path, **kwargs).json()
+
+
+def _send(
+    method: str, url: str, token: str, path: str, accept: str = "application/json", **kwargs: Any
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Accept": accept}
     try:
-        response = httpx.request(
-            method, url.rstrip("/") + path, headers={"Authorization": f"Bearer {token}"}, timeout=15, **kwargs
-        )
+        response = httpx.request(method, url.rstrip("/") + path, headers=headers, timeout=15, **kwargs)
     except httpx.HTTPError as exc:
         typer.echo(f"cannot reach Relay at {url}: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -124,7 +129,7 @@ def _call(method: str, url: str, token: str, path: str, **kwargs: Any) -> Any:
         for error in body.get("errors", []):
             typer.echo(f"  {error.get('field')}: {error.get('message')}", err=True)
         raise typer.Exit(1)
-    return response.json()
+    return response
 
 
 def _line(incident: dict[str, Any]) -> str:
@@ -220,3 +225,16 @@ def incidents_show(
         "summary",
     ):
         typer.echo(f"{key:>14}: {incident.get(key) or '-'}")
+
+
+@app.command()
+def report(
+    reference: str,
+    url: UrlOpt,
+    token: TokenOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Print an incident's blameless report (Markdown) from a running Relay."""
+    accept = "application/json" if as_json else "text/markdown"
+    response = _send("GET", url, token, f"/api/v1/incidents/{reference}/report", accept=accept)
+    typer.echo(json.dumps(response.json(), indent=2) if as_json else response.text.rstrip("\n"))

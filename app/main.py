@@ -25,7 +25,11 @@ from app.incidents.router import router as incidents_router
 from app.integrations.clients import Clients
 from app.integrations.freshdesk.router import router as freshdesk_router
 from app.jobs.queue import ArqDispatcher, InProcessDispatcher, redis_client, sweep_forever
+from app.metrics.exposition import RequestMetrics
+from app.metrics.exposition import router as prometheus_router
+from app.metrics.router import router as metrics_router
 from app.people.router import router as people_router
+from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -94,6 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(freshdesk_router)
     app.include_router(alerting_router)
     app.include_router(comms_router)
+    app.include_router(reports_router)
+    app.include_router(metrics_router)
+    app.include_router(prometheus_router)
+    app.add_middleware(RequestMetrics)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

@@ -17,6 +17,7 @@ from app.incidents.models import (
 )
 from app.integrations.freshdesk.models import FreshdeskTicket
 from app.people.models import OwnedService, Person, Team
+from app.reports.models import IncidentReport
 from app.webhooks.models import WebhookReceipt
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "IncidentLink",
     "Integration",
     "MessageTemplate",
+    "IncidentReport",
     "Milestone",
     "OwnedService",
     "Person",

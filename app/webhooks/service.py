@@ -11,6 +11,7 @@ from sqlmodel import col
 from app import clock
 from app.config import DeliverySettings
 from app.deliveries import service as deliveries
+from app.metrics.instruments import WEBHOOK_RECEIPTS
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
 
 APPLY_ACTION = "webhooks.apply"
@@ -54,6 +55,7 @@ async def refuse(
     )
     session.add(receipt)
     await session.flush()
+    WEBHOOK_RECEIPTS.labels(provider, "refused").inc()
     return receipt
 
 
@@ -73,6 +75,7 @@ async def record(
         existing = await _by_key(session, provider, dedupe_key)
         if existing is not None:
             existing.duplicates += 1
+            WEBHOOK_RECEIPTS.labels(provider, "duplicate").inc()
             return Recorded(existing, duplicate=True)
     receipt = WebhookReceipt(
         provider=provider,
@@ -90,6 +93,7 @@ async def record(
     except IntegrityError:  # the same event, arriving twice at once: the other request stored it
         existing = await _by_key(session, provider, dedupe_key or "")
         assert existing is not None
+        WEBHOOK_RECEIPTS.labels(provider, "duplicate").inc()
         return Recorded(existing, duplicate=True)
     if apply:
         await deliveries.add(
@@ -100,6 +104,7 @@ async def record(
             idempotency_key=f"webhook:{receipt.id}",
             settings=settings,
         )
+    WEBHOOK_RECEIPTS.labels(provider, "recorded" if apply else "ignored").inc()
     return Recorded(receipt, duplicate=False)
 
 
