@@ -11,12 +11,19 @@ from app.deliveries import service
 from app.deliveries.models import Delivery
 from app.deliveries.service import dependency
 from app.incidents.models import Incident
+from app.integrations.pagerduty import planning as paging
 from app.integrations.slack import messages
 from app.people.models import Team
 
 
 async def on_declared(
-    session: AsyncSession, incident: Incident, summary_line: str, team: Team | None, settings: Settings
+    session: AsyncSession,
+    incident: Incident,
+    summary_line: str,
+    team: Team | None,
+    settings: Settings,
+    *,
+    source: str = "api",
 ) -> None:
     """Open the channel, post and pin the summary, announce it, and page when the severity says so."""
     ref = incident.reference
@@ -71,22 +78,8 @@ async def on_declared(
         },
         channel,
     )
-    if incident.severity in settings.pagerduty.page_severities:
-        await add(
-            "pagerduty.create_incident",
-            "pagerduty:create_incident",
-            {
-                "title": f"{ref}: {incident.title}",
-                "service_id": team.pagerduty_service_id if team else None,
-                "incident_key": ref,
-                "urgency": "high",
-                "details": "\n".join(
-                    line
-                    for line in (summary_line, f"Slack: #{incident.channel_name}", incident.summary)
-                    if line
-                ),
-            },
-        )
+    if source != paging.SOURCE:  # an incident PagerDuty raised is paged already
+        await paging.page(session, incident, team, settings)
 
 
 class Audience(StrEnum):
@@ -103,6 +96,7 @@ class StatusUpdate:
     body: str
     template: str | None = None
     author_name: str | None = None
+    author_id: int | None = None
 
 
 class ChangeKind(StrEnum):
@@ -120,6 +114,9 @@ class IncidentChange:
     previous_status: str | None = None
     role: str | None = None
     actor_name: str | None = None
+    actor_id: int | None = None
+    # Where the change came from ("api", "pagerduty", "slack"…): an integration does not echo its own.
+    source: str = "api"
 
 
 async def on_changed(
@@ -127,7 +124,7 @@ async def on_changed(
 ) -> None:
     """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
-    del session, incident, change, settings
+    await paging.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -135,4 +132,4 @@ async def on_status_update(
 ) -> None:
     """Plan the deliveries that carry a status update to every place its audience reads."""
     # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
-    del session, incident, update, settings
+    await paging.on_status_update(session, incident, update, settings)
