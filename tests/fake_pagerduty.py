@@ -139,7 +139,7 @@ class FakePagerDuty:
     def add_incident(self, incident_id: str, incident_key: str, title: str) -> dict[str, Any]:
         """An incident that started in PagerDuty (e.g. from an Events API trigger)."""
         with self.lock:
-            incident = copy.deepcopy(fixture("incident.triggered")["event"]["data"])
+            incident: dict[str, Any] = copy.deepcopy(fixture("incident.triggered")["event"]["data"])
             incident.update(id=incident_id, incident_key=incident_key, title=title)
             self.incidents[incident_id] = incident
             return incident
