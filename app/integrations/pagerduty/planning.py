@@ -183,23 +183,26 @@ async def page(session: AsyncSession, incident: Incident, team: Team | None, set
     )
 
 
-async def target(session: AsyncSession, incident: Incident) -> Target | None:
+async def target(session: AsyncSession, incident: Incident, settings: Settings) -> Target | None:
     """The PagerDuty incident deliveries about ``incident`` act on; None when there is none."""
     assert incident.id is not None
+    if uses_events_api(settings):
+        # Events name the incident by the dedup key Relay paged with; without that page, nothing.
+        trigger = await deliveries_repo.by_key(session, f"{incident.reference}:{TRIGGER_KEY}")
+        if trigger is None:
+            return None
+        waits = None if trigger.status in SUCCEEDED else trigger
+        return Target({"dedup_key": incident.reference}, waits, events_api=True)
     link = await repo.link_of(session, incident.id)
     if link is not None:
         return Target({"incident_id": link.external_id}, None, events_api=False)
     create = await deliveries_repo.by_key(session, f"{incident.reference}:{CREATE_KEY}")
-    if create is not None:
-        created_id = (create.result or {}).get("id") if create.status in SUCCEEDED else None
-        if created_id:
-            return Target({"incident_id": created_id}, None, events_api=False)
-        return Target({"incident_id": dependency("id")}, create, events_api=False)
-    trigger = await deliveries_repo.by_key(session, f"{incident.reference}:{TRIGGER_KEY}")
-    if trigger is not None:
-        waits = None if trigger.status in SUCCEEDED else trigger
-        return Target({"dedup_key": incident.reference}, waits, events_api=True)
-    return None
+    if create is None:
+        return None
+    created_id = (create.result or {}).get("id") if create.status in SUCCEEDED else None
+    if created_id:
+        return Target({"incident_id": created_id}, None, events_api=False)
+    return Target({"incident_id": dependency("id")}, create, events_api=False)
 
 
 async def _mirror_status(
@@ -212,7 +215,7 @@ async def _mirror_status(
         pd_status, event_action = "resolved", "resolve"
     else:
         return
-    found = await target(session, incident)
+    found = await target(session, incident, settings)
     if found is None:
         return
     if found.events_api:
@@ -254,11 +257,11 @@ async def on_changed(
     if change.kind == "status":
         await _mirror_status(session, incident, change, settings)
         return
-    if change.kind == "fields" and "severity" in change.fields and not await target(session, incident):
+    found = await target(session, incident, settings)
+    if change.kind == "fields" and "severity" in change.fields and found is None:
         team = await session.get(Team, incident.team_id) if incident.team_id else None
         await page(session, incident, team, settings)  # raised to a severity that pages
         return
-    found = await target(session, incident)
     if found is None or found.events_api:
         return  # the Events API cannot change priority or assignment
     from_email = await _from_email(session, change.actor_id)
@@ -291,7 +294,7 @@ async def on_status_update(
     session: AsyncSession, incident: Incident, update: "StatusUpdate", settings: Settings
 ) -> None:
     """Mirror a status update on the PagerDuty incident as a note."""
-    found = await target(session, incident)
+    found = await target(session, incident, settings)
     if found is None or found.events_api:
         return  # the Events API has no notes
     content = f"{NOTE_PREFIX} ({incident.reference}, {update.audience}):\n\n{update.body}"
