@@ -282,13 +282,13 @@ async def adopt(
     if paged is not None:  # the incident Relay paged for: its key is the reference
         await _link(session, paged, event)
         return paged
-    service_id, service_name = service_of(data)
-    team = await repo.team_for_service(session, service_id) if service_id else None
     policy = settings.pagerduty.auto_declare
     if policy == "none":
         return (
             f"{_pd_label(event)} is not linked to a Relay incident and RELAY_PAGERDUTY_AUTO_DECLARE is none"
         )
+    service_id, service_name = service_of(data)
+    team = await repo.team_for_service(session, service_id) if service_id else None
     if policy == "mapped" and team is None:
         return (
             f"PagerDuty service {service_name or service_id} is not mapped to a team "
