@@ -40,6 +40,7 @@ bench: install services  ## the benchmarks under bench/, each against a baseline
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache relay.db relay.db-*

@@ -47,6 +47,9 @@ class PagerDutySettings(BaseModel):
     default_service_id: str | None = None
     webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     page_severities: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["SEV1"])
+    # Which PagerDuty incidents Relay does not know yet become Relay incidents: every one, only those
+    # on a service mapped to a team (Team.pagerduty_service_id), or none.
+    auto_declare: Literal["all", "mapped", "none"] = "all"
 
     _split = field_validator("webhook_secrets", mode="before")(_split_secrets)
 

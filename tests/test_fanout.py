@@ -41,6 +41,13 @@ def mock_slack(router: respx.MockRouter) -> dict[str, respx.Route]:
     }
 
 
+def mock_priorities(router: respx.MockRouter) -> respx.Route:
+    priorities = [{"id": f"PPRI{n}", "type": "priority", "name": f"P{n}"} for n in range(1, 5)]
+    return router.get(f"{PAGERDUTY_API}/priorities").mock(
+        return_value=httpx.Response(200, json={"priorities": priorities, "more": False})
+    )
+
+
 async def declare(app_client: httpx.AsyncClient, token: str, **overrides: object) -> str:
     response = await app_client.post(
         "/api/v1/incidents", json=declaration(**overrides), headers={"Authorization": f"Bearer {token}"}
@@ -76,6 +83,7 @@ async def test_a_declaration_fans_out_through_the_workers(
     settings, client, token = fanout
     with respx.mock(assert_all_called=True) as router:
         slack = mock_slack(router)
+        mock_priorities(router)
         page = router.post(f"{PAGERDUTY_API}/incidents").mock(
             return_value=httpx.Response(
                 201, json={"incident": {"id": "PINC1", "html_url": "https://pd/PINC1"}}
@@ -102,6 +110,7 @@ async def test_a_declaration_fans_out_through_the_workers(
     assert pin == {"channel": "C0INC1", "timestamp": "1700000000.000100"}
     paged = json.loads(page.calls[0].request.content)["incident"]
     assert paged["incident_key"] == reference
+    assert paged["priority"] == {"id": "PPRI2", "type": "priority_reference"}, "SEV1 without end users: P2"
     assert page.calls[0].request.headers["From"] == "relay@example.com"
     sent = rows["slack:create_channel"].request
     assert sent is not None
@@ -186,6 +195,7 @@ async def test_a_permanent_400_is_dead_at_once_and_an_admin_retry_sends_it_again
     admin = {"Authorization": f"Bearer {await make_token(sessionmaker, Scope.admin)}"}
     with respx.mock() as router:
         mock_slack(router)
+        mock_priorities(router)
         page = router.post(f"{PAGERDUTY_API}/incidents")
         page.side_effect = [
             httpx.Response(400, json={"error": {"message": "Invalid Input Provided", "code": 2001}}),

@@ -32,7 +32,10 @@ async def test_without_credentials_deliveries_are_sandboxed_with_the_exact_reque
     pin = next(d for d in deliveries if d["action"] == "slack.pin_message")
     assert pin["request"][0]["body"] == {"channel": "CSANDBOX", "timestamp": "0000000000.000100"}
     page = next(d for d in deliveries if d["action"] == "pagerduty.create_incident")
-    assert page["request"][0]["body"]["incident"]["incident_key"] == "INC-1"
+    priorities, created = page["request"]  # the priority's id is looked up by name first
+    assert priorities["url"] == "https://api.pagerduty.com/priorities?limit=100"
+    assert created["body"]["incident"]["incident_key"] == "INC-1"
+    assert created["body"]["incident"]["priority"]["id"] == "PSANDBOXP2"
 
     refreshed = (await client.get("/api/v1/incidents/INC-1", headers=writer)).json()
     assert refreshed["slack_channel_id"] is None, "a sandboxed channel is not a real one"

@@ -3,7 +3,9 @@
 from functools import partial
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app import clock
 from app.alerting.actions import ACTIONS as SUBSCRIPTIONS
@@ -14,12 +16,14 @@ from app.integrations.email.actions import ACTIONS as EMAIL
 from app.integrations.freshdesk.actions import ACTIONS as FRESHDESK
 from app.integrations.freshdesk.webhooks import handle as freshdesk_webhook
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
+from app.integrations.pagerduty.mapping import apply_event as apply_pagerduty_event
 from app.integrations.slack.actions import ACTIONS as SLACK
 from app.webhooks.apply import Handler, apply_receipt
 
 # Inbound webhooks, by provider: how a recorded receipt changes Relay.
 WEBHOOK_HANDLERS: dict[str, Handler] = {
     "freshdesk": freshdesk_webhook,
+    "pagerduty": apply_pagerduty_event,
 }
 
 ACTIONS: dict[str, Action] = {
@@ -35,6 +39,14 @@ ACTIONS: dict[str, Action] = {
 async def _link(
     session: AsyncSession, incident_id: int, kind: str, external_id: str, url: str | None
 ) -> None:
+    # A webhook may have linked it first (PagerDuty's incident.triggered can beat the create's answer).
+    existing = await session.scalar(
+        select(IncidentLink).where(
+            col(IncidentLink.kind) == kind, col(IncidentLink.external_id) == external_id
+        )
+    )
+    if existing is not None:
+        return
     session.add(
         IncidentLink(
             incident_id=incident_id, kind=kind, external_id=external_id, url=url, created_at=clock.now()

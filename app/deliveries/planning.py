@@ -15,12 +15,19 @@ from app.deliveries.service import dependency
 from app.incidents.models import Incident
 from app.integrations.email import mapping as email_mapping
 from app.integrations.freshdesk import planning as freshdesk
+from app.integrations.pagerduty import planning as paging
 from app.integrations.slack import messages
 from app.people.models import Team
 
 
 async def on_declared(
-    session: AsyncSession, incident: Incident, summary_line: str, team: Team | None, settings: Settings
+    session: AsyncSession,
+    incident: Incident,
+    summary_line: str,
+    team: Team | None,
+    settings: Settings,
+    *,
+    source: str = "api",
 ) -> None:
     """Open the channel, post and pin the summary, announce it, and page when the severity says so."""
     ref = incident.reference
@@ -75,22 +82,8 @@ async def on_declared(
         },
         channel,
     )
-    if incident.severity in settings.pagerduty.page_severities:
-        await add(
-            "pagerduty.create_incident",
-            "pagerduty:create_incident",
-            {
-                "title": f"{ref}: {incident.title}",
-                "service_id": team.pagerduty_service_id if team else None,
-                "incident_key": ref,
-                "urgency": "high",
-                "details": "\n".join(
-                    line
-                    for line in (summary_line, f"Slack: #{incident.channel_name}", incident.summary)
-                    if line
-                ),
-            },
-        )
+    if source != paging.SOURCE:  # an incident PagerDuty raised is paged already
+        await paging.page(session, incident, team, settings)
     await subscriptions.on_declared(session, incident, settings)
 
 
@@ -108,6 +101,7 @@ class StatusUpdate:
     body: str
     template: str | None = None
     author_name: str | None = None
+    author_id: int | None = None
 
 
 class ChangeKind(StrEnum):
@@ -125,6 +119,9 @@ class IncidentChange:
     previous_status: str | None = None
     role: str | None = None
     actor_name: str | None = None
+    actor_id: int | None = None
+    # Where the change came from ("api", "pagerduty", "slack"…): an integration does not echo its own.
+    source: str = "api"
 
 
 async def on_changed(
@@ -135,6 +132,7 @@ async def on_changed(
     await freshdesk.on_changed(session, incident, change, settings)
     await subscriptions.on_changed(session, incident, change, settings)
     await comms_hooks.on_changed(session, incident, change, settings)
+    await paging.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -145,3 +143,4 @@ async def on_status_update(
     await freshdesk.on_status_update(session, incident, update, settings)
     await subscriptions.on_status_update(session, incident, update, settings)
     await email_mapping.on_status_update(session, incident, update, settings)
+    await paging.on_status_update(session, incident, update, settings)

@@ -22,6 +22,10 @@ ALLOWED: dict[IncidentStatus, frozenset[IncidentStatus]] = {
 OPEN = frozenset({S.declared, S.investigating, S.mitigated})
 TERMINAL = frozenset({S.closed, S.duplicate, S.cancelled})
 
+# The order of progress. A move down it (mitigated → investigating) is a regression, which only a
+# person decides: events from other systems, possibly late or out of order, only move up it.
+PROGRESS: tuple[IncidentStatus, ...] = (S.declared, S.investigating, S.mitigated, S.resolved, S.closed)
+
 # Each status and the incident column that records when it was entered.
 ENTERED_AT = {
     S.investigating: "investigating_at",
@@ -49,6 +53,13 @@ class TransitionFacts:
     now: datetime
     duplicate_of: str | None = None
     cancel_reason: str | None = None
+
+
+def advances(current: IncidentStatus, target: IncidentStatus) -> bool:
+    """Whether ``target`` is a legal move further along ``PROGRESS`` than ``current``."""
+    if current not in PROGRESS or target not in PROGRESS or target not in ALLOWED[current]:
+        return False
+    return PROGRESS.index(target) > PROGRESS.index(current)
 
 
 def missing_for(current: IncidentStatus, target: IncidentStatus, facts: TransitionFacts) -> list[str]:

@@ -152,7 +152,9 @@ async def declare(
         source=source,
         data={"to": IncidentStatus.declared},
     )
-    await planning.on_declared(session, incident, summary_line(incident, settings), team, settings)
+    await planning.on_declared(
+        session, incident, summary_line(incident, settings), team, settings, source=source
+    )
     return incident
 
 
@@ -175,6 +177,8 @@ async def update(
     actor: Actor,
     expected: int,
     settings: Settings,
+    *,
+    source: str = "api",
 ) -> Incident:
     """Apply a partial edit, with the caller's version as the precondition."""
     fields = changes.model_dump(exclude_unset=True, exclude={"version"})
@@ -201,12 +205,21 @@ async def update(
             changed.add("priority")
     if described:
         await add_entry(
-            session, incident, TimelineKind.field_change, "Changed " + "; ".join(described), actor=actor
+            session,
+            incident,
+            TimelineKind.field_change,
+            "Changed " + "; ".join(described),
+            actor=actor,
+            source=source,
         )
     await session.flush()
     if changed:
         change = planning.IncidentChange(
-            planning.ChangeKind.fields, fields=frozenset(changed), actor_name=actor.name
+            planning.ChangeKind.fields,
+            fields=frozenset(changed),
+            actor_name=actor.name,
+            actor_id=actor.person_id,
+            source=source,
         )
         await planning.on_changed(session, incident, change, settings)
     return incident
@@ -277,7 +290,11 @@ async def transition(
     )
     await session.flush()
     change = planning.IncidentChange(
-        planning.ChangeKind.status, previous_status=current, actor_name=actor.name
+        planning.ChangeKind.status,
+        previous_status=current,
+        actor_name=actor.name,
+        actor_id=actor.person_id,
+        source=source,
     )
     await planning.on_changed(session, incident, change, settings)
     return incident
@@ -327,7 +344,9 @@ async def assign_role(
         actor=actor,
         data={"role": role, "person_id": person_id},
     )
-    change = planning.IncidentChange(planning.ChangeKind.role, role=role, actor_name=actor.name)
+    change = planning.IncidentChange(
+        planning.ChangeKind.role, role=role, actor_name=actor.name, actor_id=actor.person_id
+    )
     await planning.on_changed(session, incident, change, settings)
     return assignment
 
@@ -352,6 +371,8 @@ async def relieve_role(
         actor=actor,
         data={"role": assignment.role, "person_id": assignment.person_id, "relieved": True},
     )
-    change = planning.IncidentChange(planning.ChangeKind.role, role=assignment.role, actor_name=actor.name)
+    change = planning.IncidentChange(
+        planning.ChangeKind.role, role=assignment.role, actor_name=actor.name, actor_id=actor.person_id
+    )
     await planning.on_changed(session, incident, change, settings)
     return assignment

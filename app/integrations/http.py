@@ -64,12 +64,16 @@ def check(response: httpx.Response) -> httpx.Response:
     raise PermanentError(message)
 
 
-async def send(client: httpx.AsyncClient, method: str, path: str, **kwargs: object) -> httpx.Response:
-    """Make one call; network failures and timeouts are transient."""
+async def request(client: httpx.AsyncClient, method: str, path: str, **kwargs: object) -> httpx.Response:
+    """Make one call and return whatever answered; network failures and timeouts are transient."""
     try:
-        response = await client.request(method, path.lstrip("/"), **kwargs)  # type: ignore[arg-type]
+        return await client.request(method, path.lstrip("/"), **kwargs)  # type: ignore[arg-type]
     except httpx.TimeoutException as exc:
         raise TransientError(f"timed out calling {method} {path}") from exc
     except httpx.TransportError as exc:
         raise TransientError(f"could not reach the provider for {method} {path}: {exc}") from exc
-    return check(response)
+
+
+async def send(client: httpx.AsyncClient, method: str, path: str, **kwargs: object) -> httpx.Response:
+    """Make one call; network failures and timeouts are transient, error answers classified."""
+    return check(await request(client, method, path, **kwargs))
