@@ -20,6 +20,7 @@ from app.errors import install_handlers
 from app.incidents.investigation_router import router as investigation_router
 from app.incidents.router import router as incidents_router
 from app.integrations.clients import Clients
+from app.integrations.slack.router import router as slack_router
 from app.jobs.queue import ArqDispatcher, InProcessDispatcher, redis_client, sweep_forever
 from app.people.router import router as people_router
 from app.webhooks.router import router as webhooks_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people_router)
     app.include_router(deliveries_router)
     app.include_router(webhooks_router)
+    app.include_router(slack_router)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

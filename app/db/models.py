@@ -13,7 +13,7 @@ from app.incidents.models import (
     RoleAssignment,
     TimelineEntry,
 )
-from app.people.models import OwnedService, Person, Team
+from app.people.models import OwnedService, Person, Team, TeamMember
 from app.webhooks.models import WebhookReceipt
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "ReferenceCounter",
     "RoleAssignment",
     "Team",
+    "TeamMember",
     "TimelineEntry",
     "WebhookReceipt",
     "metadata",

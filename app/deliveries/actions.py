@@ -10,14 +10,17 @@ from app.deliveries.models import Delivery
 from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
+from app.integrations.slack import events as slack_events
+from app.integrations.slack import tasks as slack_tasks
 from app.integrations.slack.actions import ACTIONS as SLACK
 from app.webhooks.apply import Handler, apply_receipt
 
 # Inbound webhooks, by provider: how a recorded receipt changes Relay.
-WEBHOOK_HANDLERS: dict[str, Handler] = {}
+WEBHOOK_HANDLERS: dict[str, Handler] = {"slack": slack_events.handle}
 
 ACTIONS: dict[str, Action] = {
     **SLACK,
+    **slack_tasks.ACTIONS,
     **PAGERDUTY,
     "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
 }
@@ -44,3 +47,4 @@ async def apply_result(session: AsyncSession, delivery: Delivery, result: dict[s
             await _link(session, delivery.incident_id, "slack_channel", result["channel_id"], None)
     elif delivery.action == "pagerduty.create_incident" and result.get("id"):
         await _link(session, delivery.incident_id, "pagerduty_incident", result["id"], result.get("html_url"))
+    await slack_tasks.apply_result(session, delivery, result)

@@ -12,6 +12,7 @@ from app.deliveries.models import Delivery
 from app.deliveries.service import dependency
 from app.incidents.models import Incident
 from app.integrations.slack import messages
+from app.integrations.slack import planning as slack
 from app.people.models import Team
 
 
@@ -38,7 +39,7 @@ async def on_declared(
 
     channel = await add("slack.create_channel", "slack:create_channel", {"name": incident.channel_name})
     summary = await add(
-        "slack.post_message",
+        "slack.post_summary",
         "slack:summary",
         {
             "channel": dependency("channel_id"),
@@ -50,6 +51,7 @@ async def on_declared(
                 severity=incident.severity,
                 priority=incident.priority,
                 impact=incident.summary,
+                title=incident.title,
             ),
         },
         channel,
@@ -71,6 +73,7 @@ async def on_declared(
         },
         channel,
     )
+    await slack.on_declared(session, incident, team, settings, channel)
     if incident.severity in settings.pagerduty.page_severities:
         await add(
             "pagerduty.create_incident",
@@ -127,7 +130,7 @@ async def on_changed(
 ) -> None:
     """Plan the deliveries that keep Slack, PagerDuty and Freshdesk in step with a change."""
     # Each integration adds its reaction here; a change none of them mirrors sends nothing.
-    del session, incident, change, settings
+    await slack.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -135,4 +138,4 @@ async def on_status_update(
 ) -> None:
     """Plan the deliveries that carry a status update to every place its audience reads."""
     # Each integration adds its reaction here (incident channel, announcements, tickets, email…).
-    del session, incident, update, settings
+    await slack.on_status_update(session, incident, update, settings)
