@@ -61,14 +61,16 @@ async def orphan_replies(session: AsyncSession, incident_id: int, thread_ts: str
 
 
 async def slack_ids(session: AsyncSession, person_ids: Sequence[int]) -> list[str]:
+    """The Slack user ids of these people, in the order given; people without one are left out."""
     if not person_ids:
         return []
-    rows = await session.scalars(
-        select(col(Person.slack_user_id)).where(
+    rows = await session.execute(
+        select(col(Person.id), col(Person.slack_user_id)).where(
             col(Person.id).in_(list(person_ids)), col(Person.slack_user_id).is_not(None)
         )
     )
-    return [row for row in rows if row]
+    found = {row.id: row.slack_user_id for row in rows}
+    return [found[pid] for pid in dict.fromkeys(person_ids) if found.get(pid)]
 
 
 async def team_member_ids(session: AsyncSession, team_id: int) -> list[int]:
