@@ -38,6 +38,7 @@ pytest-sqlite:
 
 bench: install services  ## the benchmarks under bench/, each against a baseline in the same run
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/slack.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache relay.db relay.db-*

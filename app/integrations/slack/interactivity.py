@@ -112,13 +112,14 @@ async def press(session: AsyncSession, payload: dict[str, Any], settings: Settin
         async with session.begin_nested():
             await _press(session, action_id, reference, caller, settings)
     except (AppError, CommandError, ValidationError) as exc:
+        pressed_at = action.get("action_ts") or payload.get("trigger_id")
         if channel_id:
             await deliveries.add(
                 session,
                 provider="slack",
                 action="slack.post_ephemeral",
                 payload={"channel": channel_id, "user": caller.user_id, "text": operations.explain(exc)},
-                idempotency_key=f"slack:ephemeral:{caller.user_id}:{action.get('action_ts')}",
+                idempotency_key=f"slack:ephemeral:{caller.user_id}:{pressed_at}",
                 settings=settings.delivery,
             )
         return f"refused: {operations.explain(exc)}"

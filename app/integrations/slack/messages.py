@@ -30,10 +30,16 @@ def summary_blocks(
         {"type": "mrkdwn", "text": f"*Severity*\n{severity}"},
         {"type": "mrkdwn", "text": f"*Priority*\n{priority}"},
     ]
-    holders = dict(roles)
-    fields.append({"type": "mrkdwn", "text": f"*Commander*\n{holders.pop('commander', '_nobody yet_')}"})
-    for role, name in list(holders.items())[:6]:
-        fields.append({"type": "mrkdwn", "text": f"*{role.replace('_', ' ').capitalize()}*\n{name}"})
+    holders: dict[str, list[str]] = {}
+    for role, name in roles:
+        holders.setdefault(role, []).append(name)
+    commander = ", ".join(holders.pop("commander", [])) or "_nobody yet_"
+    fields.append({"type": "mrkdwn", "text": f"*Commander*\n{commander}"})
+    # Slack allows ten fields in a section: four are taken above.
+    for role, names in list(holders.items())[:6]:
+        fields.append(
+            {"type": "mrkdwn", "text": f"*{role.replace('_', ' ').capitalize()}*\n{', '.join(names)}"}
+        )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{reference}: {summary_line}"[:150]}},
     ]
