@@ -37,6 +37,7 @@ class FakeSlack:
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.received.append((method, body))
+            position = len(self.received)
             first = sum(1 for name, _ in self.received if name == method) == 1
         if first and method in self.hold_first:
             self.held.set()
@@ -44,7 +45,8 @@ class FakeSlack:
         if method == "conversations.create":
             return {"ok": True, "channel": {"id": "C0FAKE", "name": body.get("name")}}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{len(self.received):06d}"}
+            # The ts names the call's place among all calls, so tests can tell which post a pin was for.
+            return {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{position:06d}"}
         if method == "users.info":
             user = str(body.get("user"))
             return {"ok": True, "user": {"id": user, "profile": self.profiles.get(user, {})}}

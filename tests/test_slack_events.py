@@ -156,3 +156,15 @@ async def test_a_new_slack_user_becomes_one_person_whose_profile_is_fetched(
     assert len(people) == 1
     assert people[0].name == "U0NEWCOMER", "known only by id until users.info answers"
     assert [s.payload["user"] for s in syncs].count("U0NEWCOMER") == 1
+
+
+async def test_a_message_with_a_malformed_ts_is_marked_failed_not_retried(
+    env: Env, reader: Headers, admin: Headers
+) -> None:
+    broken = message_event("hello", ts="yesterday")
+    await deliver(env, broken)
+    assert await messages(env, reader) == []
+    receipts = (await env[1].get("/api/v1/webhooks/receipts?provider=slack", headers=admin)).json()
+    (receipt,) = [r for r in receipts if r["dedupe_key"] == broken["event_id"]]
+    assert receipt["status"] == "failed"
+    assert "not a Slack timestamp" in receipt["reason"]

@@ -48,9 +48,6 @@ def slack() -> Iterator[respx.MockRouter]:
         router.post(f"{SLACK_API}/pins.add").mock(return_value=ok())
         router.post(f"{SLACK_API}/conversations.invite").mock(return_value=ok())
         router.post(f"{SLACK_API}/chat.update").mock(return_value=ok())
-        router.post(f"{SLACK_API}/users.info").mock(
-            return_value=ok(user={"profile": {"real_name": "Lee Ray"}})
-        )
         yield router
 
 

@@ -27,6 +27,9 @@ async def handle(session: AsyncSession, ctx: ActionContext, receipt: WebhookRece
     if incident is None:
         return Applied(ReceiptStatus.ignored, f"channel {channel} belongs to no incident")
     own = mapping.OwnIdentity.from_envelope(envelope)
-    outcome = await mapping.apply_event(session, incident, event, own, ctx.settings)
+    try:
+        outcome = await mapping.apply_event(session, incident, event, own, ctx.settings)
+    except ValueError as exc:  # a malformed ts: retrying would not make it readable
+        return Applied(ReceiptStatus.failed, str(exc), incident.id)
     status = ReceiptStatus.applied if outcome.changed else ReceiptStatus.ignored
     return Applied(status, outcome.note, incident.id)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -58,8 +58,12 @@ class Outcome:
 
 
 def occurred(ts: str) -> datetime:
-    """A Slack timestamp (``1763631299.000200``) as a UTC datetime."""
-    return datetime.fromtimestamp(float(ts), UTC)
+    """A Slack timestamp (``1763631299.000200``) as a UTC datetime, to the microsecond."""
+    seconds, _, fraction = ts.partition(".")
+    if not seconds.isdigit() or not (fraction.isdigit() or fraction == ""):
+        raise ValueError(f"not a Slack timestamp: {ts!r}")
+    micros = int((fraction + "000000")[:6]) if fraction else 0
+    return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=micros)
 
 
 def actor_for(person: Person) -> Actor:
@@ -113,6 +117,9 @@ async def add_message(
     ts = str(message.get("ts") or "")
     if not ts:
         return Outcome(False, "a message without ts")
+    at = occurred(ts)
+    edited = message.get("edited") or {}
+    edited_at = occurred(str(edited["ts"])) if edited.get("ts") else None
     if message.get("subtype") not in IMPORTED_SUBTYPES:
         return Outcome(False, f"{message.get('subtype')} messages are not kept")
     if own.posted(message):
@@ -131,7 +138,7 @@ async def add_message(
                 TimelineKind.message,
                 body_of(message),
                 source=SOURCE,
-                occurred_at=occurred(ts),
+                occurred_at=at,
                 author_id=author_id,
                 author_name=author_name,
                 external_id=ts,
@@ -140,8 +147,7 @@ async def add_message(
             )
     except IntegrityError:  # the same message, stored at the same moment by the import or a retry
         return Outcome(False, f"message {ts} is already on the timeline")
-    if (edited := message.get("edited")) and edited.get("ts"):
-        entry.edited_at = occurred(str(edited["ts"]))
+    entry.edited_at = edited_at
     if not is_reply:
         for orphan in await repo.orphan_replies(session, incident.id, ts):
             orphan.parent_id = entry.id
@@ -163,9 +169,10 @@ async def edit_message(
     if body == entry.body:
         return Outcome(False, f"message {ts} changed but its text did not")  # e.g. a new reply count
     edited = message.get("edited") or {}
+    edited_at = occurred(str(edited["ts"])) if edited.get("ts") else at
     entry.data = {**(entry.data or {}), "original_body": (entry.data or {}).get("original_body", entry.body)}
     entry.body = body
-    entry.edited_at = occurred(str(edited["ts"])) if edited.get("ts") else at
+    entry.edited_at = edited_at
     return Outcome(True, f"edit of message {ts}")
 
 
