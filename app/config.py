@@ -37,6 +37,16 @@ class SlackSettings(BaseModel):
     views_timeout_seconds: float = Field(default=2.0, gt=0, le=2.5)
     history_page_size: int = Field(default=200, ge=1, le=1000)
 
+    @field_validator("video_bridge_url", "notes_url")
+    @classmethod
+    def _link_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(reference="INC-1", channel="inc-channel")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"may only use {{reference}} and {{channel}}: {exc!r}") from None
+        return value
+
     @property
     def configured(self) -> bool:
         return self.bot_token is not None

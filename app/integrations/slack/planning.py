@@ -67,7 +67,9 @@ async def channel_target(session: AsyncSession, incident: Incident) -> Target | 
 async def _summary_target(session: AsyncSession, incident: Incident) -> Target | None:
     if incident.slack_channel_id and incident.slack_summary_ts:
         return (incident.slack_channel_id, incident.slack_summary_ts), None
-    for suffix in (f"summary:{incident.slack_channel_id}", "summary"):
+    # The summary posted in an adopted channel, else the one posted when the channel was created.
+    suffixes = [f"summary:{incident.slack_channel_id}"] if incident.slack_channel_id else []
+    for suffix in [*suffixes, "summary"]:
         posted = await deliveries_repo.by_key(session, key(incident, suffix))
         if posted is not None and posted.status != DeliveryStatus.dead:
             return (deliveries.dependency("channel"), deliveries.dependency("ts")), posted
