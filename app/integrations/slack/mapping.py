@@ -149,7 +149,7 @@ async def add_message(
         return Outcome(False, f"message {ts} is already on the timeline")
     entry.edited_at = edited_at
     if not is_reply:
-        for orphan in await repo.orphan_replies(session, incident.id, ts):
+        for orphan in await repo.orphan_replies(session, incident.id, ts, at):
             orphan.parent_id = entry.id
     return Outcome(True, f"reply {ts} in thread {thread_ts}" if is_reply else f"message {ts}")
 

@@ -1,6 +1,7 @@
 """The queries the Slack integration makes."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,11 +48,15 @@ async def present_ts(session: AsyncSession, incident_id: int, ts: Sequence[str])
     return {row for row in rows if row}
 
 
-async def orphan_replies(session: AsyncSession, incident_id: int, thread_ts: str) -> list[TimelineEntry]:
+async def orphan_replies(
+    session: AsyncSession, incident_id: int, thread_ts: str, posted_at: datetime
+) -> list[TimelineEntry]:
     """Replies stored before their thread's parent arrived (events can be applied out of order)."""
     rows = await session.scalars(
         select(TimelineEntry).where(
             col(TimelineEntry.incident_id) == incident_id,
+            # Replies come after their parent: the (incident, time) index keeps this to the newest entries.
+            col(TimelineEntry.occurred_at) >= posted_at,
             col(TimelineEntry.source) == SOURCE,
             col(TimelineEntry.parent_id).is_(None),
             col(TimelineEntry.data)["thread_ts"].as_string() == thread_ts,
