@@ -32,6 +32,22 @@ class SlackSettings(BaseModel):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     announcements_channel: str = "new-incidents"
+    # Links posted in each new incident channel; {reference} and {channel} are filled in.
+    video_bridge_url: str | None = None
+    notes_url: str | None = None
+    # views.open runs inside Slack's 3-second window, so it gets a short timeout of its own.
+    views_timeout_seconds: float = Field(default=2.0, gt=0, le=2.5)
+    history_page_size: int = Field(default=200, ge=1, le=1000)
+
+    @field_validator("video_bridge_url", "notes_url")
+    @classmethod
+    def _link_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(reference="INC-1", channel="inc-channel")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"may only use {{reference}} and {{channel}}: {exc!r}") from None
+        return value
 
     @property
     def configured(self) -> bool:

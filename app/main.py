@@ -25,6 +25,7 @@ from app.incidents.router import router as incidents_router
 from app.integrations.clients import Clients
 from app.integrations.freshdesk.router import router as freshdesk_router
 from app.integrations.pagerduty.webhooks import router as pagerduty_webhooks_router
+from app.integrations.slack.router import router as slack_router
 from app.jobs.queue import ArqDispatcher, InProcessDispatcher, redis_client, sweep_forever
 from app.metrics.exposition import RequestMetrics
 from app.metrics.exposition import router as prometheus_router
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(prometheus_router)
     app.add_middleware(RequestMetrics)
     app.include_router(pagerduty_webhooks_router)
+    app.include_router(slack_router)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 
 @dataclass
@@ -19,6 +20,15 @@ class FakeSlack:
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    # users.info answers: Slack user id -> profile.
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # conversations.history answers, one page each, served in turn.
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def methods(self) -> list[str]:
+        """The methods called, in the order they arrived."""
+        with self.lock:
+            return [name for name, _ in self.received]
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -27,6 +37,7 @@ class FakeSlack:
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.received.append((method, body))
+            position = len(self.received)
             first = sum(1 for name, _ in self.received if name == method) == 1
         if first and method in self.hold_first:
             self.held.set()
@@ -34,7 +45,19 @@ class FakeSlack:
         if method == "conversations.create":
             return {"ok": True, "channel": {"id": "C0FAKE", "name": body.get("name")}}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{len(self.received):06d}"}
+            # The ts names the call's place among all calls, so tests can tell which post a pin was for.
+            return {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{position:06d}"}
+        if method == "users.info":
+            user = str(body.get("user"))
+            return {"ok": True, "user": {"id": user, "profile": self.profiles.get(user, {})}}
+        if method == "auth.test":
+            return {"ok": True, "user_id": "U0FAKEBOT", "bot_id": "B0FAKEBOT"}
+        if method == "conversations.history":
+            with self.lock:
+                page = self.history.pop(0) if self.history else {"messages": []}
+            return {"ok": True, **page}
+        if method == "conversations.replies":
+            return {"ok": True, "messages": [], "response_metadata": {"next_cursor": ""}}
         return {"ok": True}
 
 
@@ -45,7 +68,11 @@ def fake_slack(hold_first: set[str] | None = None) -> Iterator[FakeSlack]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
-            body = json.loads(self.rfile.read(length) or b"{}")
+            raw = self.rfile.read(length)
+            if self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                body = dict(parse_qsl(raw.decode()))  # Slack's read methods take form fields
+            else:
+                body = json.loads(raw or b"{}")
             method = self.path.rsplit("/", 1)[-1]
             payload = json.dumps(fake.answer(method, body)).encode()
             try:

@@ -100,12 +100,13 @@ async def test_a_declaration_fans_out_through_the_workers(
         "slack:summary": "done",
         "slack:pin_summary": "done",
         "slack:announce": "done",
+        "slack:links": "done",
         "pagerduty:create_incident": "done",
     }
-    summary = json.loads(slack["post"].calls[0].request.content)
-    announce = json.loads(slack["post"].calls[1].request.content)
-    assert {summary["channel"], announce["channel"]} == {"C0INC1", "new-incidents"}
-    assert "<#C0INC1>" in (summary if summary["channel"] == "new-incidents" else announce)["text"]
+    posts = [json.loads(call.request.content) for call in slack["post"].calls]
+    assert sorted(post["channel"] for post in posts) == ["C0INC1", "C0INC1", "new-incidents"]
+    announce = next(post for post in posts if post["channel"] == "new-incidents")
+    assert "<#C0INC1>" in announce["text"]
     pin = json.loads(slack["pin"].calls[0].request.content)
     assert pin == {"channel": "C0INC1", "timestamp": "1700000000.000100"}
     paged = json.loads(page.calls[0].request.content)["incident"]

@@ -20,7 +20,7 @@ async def test_without_credentials_deliveries_are_sandboxed_with_the_exact_reque
     incident = response.json()
     deliveries = (await client.get("/api/v1/incidents/INC-1/deliveries", headers=writer)).json()
     assert {d["status"] for d in deliveries} == {"sandboxed"}
-    assert len(deliveries) == 5
+    assert len(deliveries) == 6  # channel, summary, pin, announcement, links, page
 
     create = next(d for d in deliveries if d["action"] == "slack.create_channel")
     (request,) = create["request"]

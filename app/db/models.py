@@ -16,7 +16,7 @@ from app.incidents.models import (
     TimelineEntry,
 )
 from app.integrations.freshdesk.models import FreshdeskTicket
-from app.people.models import OwnedService, Person, Team
+from app.people.models import OwnedService, Person, Team, TeamMember
 from app.reports.models import IncidentReport
 from app.webhooks.models import WebhookReceipt
 
@@ -38,6 +38,7 @@ __all__ = [
     "RoleAssignment",
     "Subscription",
     "Team",
+    "TeamMember",
     "TimelineEntry",
     "WebhookReceipt",
     "metadata",

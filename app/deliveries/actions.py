@@ -17,6 +17,8 @@ from app.integrations.freshdesk.actions import ACTIONS as FRESHDESK
 from app.integrations.freshdesk.webhooks import handle as freshdesk_webhook
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
 from app.integrations.pagerduty.mapping import apply_event as apply_pagerduty_event
+from app.integrations.slack import events as slack_events
+from app.integrations.slack import tasks as slack_tasks
 from app.integrations.slack.actions import ACTIONS as SLACK
 from app.webhooks.apply import Handler, apply_receipt
 
@@ -24,10 +26,12 @@ from app.webhooks.apply import Handler, apply_receipt
 WEBHOOK_HANDLERS: dict[str, Handler] = {
     "freshdesk": freshdesk_webhook,
     "pagerduty": apply_pagerduty_event,
+    "slack": slack_events.handle,
 }
 
 ACTIONS: dict[str, Action] = {
     **SLACK,
+    **slack_tasks.ACTIONS,
     **PAGERDUTY,
     **FRESHDESK,
     **SUBSCRIPTIONS,
@@ -65,3 +69,4 @@ async def apply_result(session: AsyncSession, delivery: Delivery, result: dict[s
             await _link(session, delivery.incident_id, "slack_channel", result["channel_id"], None)
     elif delivery.action == "pagerduty.create_incident" and result.get("id"):
         await _link(session, delivery.incident_id, "pagerduty_incident", result["id"], result.get("html_url"))
+    await slack_tasks.apply_result(session, delivery, result)

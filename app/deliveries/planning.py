@@ -17,6 +17,7 @@ from app.integrations.email import mapping as email_mapping
 from app.integrations.freshdesk import planning as freshdesk
 from app.integrations.pagerduty import planning as paging
 from app.integrations.slack import messages
+from app.integrations.slack import planning as slack
 from app.people.models import Team
 
 
@@ -49,7 +50,7 @@ async def on_declared(
 
     channel = await add("slack.create_channel", "slack:create_channel", {"name": incident.channel_name})
     summary = await add(
-        "slack.post_message",
+        "slack.post_summary",
         "slack:summary",
         {
             "channel": dependency("channel_id"),
@@ -61,6 +62,7 @@ async def on_declared(
                 severity=incident.severity,
                 priority=incident.priority,
                 impact=incident.summary,
+                title=incident.title,
             ),
         },
         channel,
@@ -82,6 +84,7 @@ async def on_declared(
         },
         channel,
     )
+    await slack.on_declared(session, incident, team, settings, channel)
     if source != paging.SOURCE:  # an incident PagerDuty raised is paged already
         await paging.page(session, incident, team, settings)
     await subscriptions.on_declared(session, incident, settings)
@@ -133,6 +136,7 @@ async def on_changed(
     await subscriptions.on_changed(session, incident, change, settings)
     await comms_hooks.on_changed(session, incident, change, settings)
     await paging.on_changed(session, incident, change, settings)
+    await slack.on_changed(session, incident, change, settings)
 
 
 async def on_status_update(
@@ -144,3 +148,4 @@ async def on_status_update(
     await subscriptions.on_status_update(session, incident, update, settings)
     await email_mapping.on_status_update(session, incident, update, settings)
     await paging.on_status_update(session, incident, update, settings)
+    await slack.on_status_update(session, incident, update, settings)

@@ -93,7 +93,9 @@ class Incident(SQLModel, table=True):
     affects_end_users: bool = False
     status: str = Field(sa_type=sa.String(20), index=True)
     channel_name: str = Field(max_length=80, unique=True)
-    slack_channel_id: str | None = Field(default=None, max_length=40)
+    slack_channel_id: str | None = Field(default=None, max_length=40, index=True)
+    # The pinned summary in that channel, kept current with chat.update.
+    slack_summary_ts: str | None = Field(default=None, max_length=40)
     team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
     declared_by_id: int | None = Field(default=None, foreign_key="people.id")
     duplicate_of_id: int | None = Field(default=None, foreign_key="incidents.id")

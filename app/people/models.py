@@ -38,3 +38,12 @@ class OwnedService(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     team_id: int = Field(foreign_key="teams.id", index=True)
+
+
+class TeamMember(SQLModel, table=True):
+    """Who belongs to a team: they are invited to the channels of the incidents the team owns."""
+
+    __tablename__ = "team_members"
+
+    team_id: int = Field(foreign_key="teams.id", primary_key=True)
+    person_id: int = Field(foreign_key="people.id", primary_key=True, index=True)

@@ -59,6 +59,9 @@ class TeamCreate(BaseModel):
 
     name: Name
     services: list[Name] = Field(default_factory=list)
+    members: list[int] = Field(
+        default_factory=list, description="Ids of the people on the team; invited to its incident channels."
+    )
     slack_channel: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,80}$")
     pagerduty_service_id: ExternalId | None = Field(default=None, max_length=40)
     pagerduty_escalation_policy_id: ExternalId | None = Field(default=None, max_length=40)
@@ -69,6 +72,7 @@ class TeamUpdate(BaseModel):
 
     name: Name | None = None
     services: list[Name] | None = None
+    members: list[int] | None = None
     slack_channel: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,80}$")
     pagerduty_service_id: ExternalId | None = Field(default=None, max_length=40)
     pagerduty_escalation_policy_id: ExternalId | None = Field(default=None, max_length=40)
@@ -78,6 +82,7 @@ class TeamPublic(BaseModel):
     id: int
     name: str
     services: list[str]
+    members: list[int]
     slack_channel: str | None
     pagerduty_service_id: str | None
     pagerduty_escalation_policy_id: str | None

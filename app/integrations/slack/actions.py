@@ -55,14 +55,26 @@ async def invite(ctx: ActionContext, payload: dict[str, Any]) -> Result:
     try:
         await ctx.clients.slack.conversations_invite(channel=payload["channel"], users=payload["users"])
     except SlackError as exc:
-        if exc.error != "already_in_channel":
+        # Whoever is already there (the bot itself included) is where the invitation wanted them.
+        if exc.error not in {"already_in_channel", "cant_invite_self"}:
             raise
-    return {"channel": payload["channel"]}
+    return {"channel": payload["channel"], "users": payload["users"]}
+
+
+async def post_ephemeral(ctx: ActionContext, payload: dict[str, Any]) -> Result:
+    """A reply only one person sees, for button presses and forms that have no reply of their own."""
+    data = await ctx.clients.slack.chat_post_ephemeral(
+        channel=payload["channel"], user=payload["user"], text=payload["text"]
+    )
+    return {"channel": payload["channel"], "message_ts": data.get("message_ts")}
 
 
 ACTIONS: dict[str, Action] = {
     "slack.create_channel": create_channel,
     "slack.post_message": post_message,
+    # The pinned summary, kept apart so that its ts is remembered for chat.update.
+    "slack.post_summary": post_message,
     "slack.pin_message": pin_message,
     "slack.invite": invite,
+    "slack.post_ephemeral": post_ephemeral,
 }

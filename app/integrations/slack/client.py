@@ -23,8 +23,14 @@ class SlackClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
 
-    async def _call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await send(self._http, "POST", method, json=body)
+    async def _call(
+        self, method: str, body: dict[str, Any], *, timeout: float | None = None, form: bool = False
+    ) -> dict[str, Any]:
+        # Slack takes JSON only on write methods; read methods want form fields.
+        options: dict[str, Any] = {"data": {k: str(v) for k, v in body.items()}} if form else {"json": body}
+        if timeout is not None:
+            options["timeout"] = timeout
+        response = await send(self._http, "POST", method, **options)
         data: dict[str, Any] = response.json()
         if not data.get("ok"):
             error = str(data.get("error", "unknown_error"))
@@ -37,7 +43,38 @@ class SlackClient:
         return await self._call("conversations.create", {"name": name, "is_private": is_private})
 
     async def conversations_invite(self, *, channel: str, users: list[str]) -> dict[str, Any]:
-        return await self._call("conversations.invite", {"channel": channel, "users": ",".join(users)})
+        body: dict[str, Any] = {"channel": channel, "users": ",".join(users)}
+        if len(users) > 1:
+            body["force"] = True  # invite the valid users even when one of them cannot be invited
+        return await self._call("conversations.invite", body)
+
+    async def conversations_history(
+        self, *, channel: str, cursor: str | None = None, limit: int = 200
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"channel": channel, "limit": limit}
+        if cursor:
+            body["cursor"] = cursor
+        return await self._call("conversations.history", body, form=True)
+
+    async def conversations_replies(
+        self, *, channel: str, ts: str, cursor: str | None = None, limit: int = 200
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"channel": channel, "ts": ts, "limit": limit}
+        if cursor:
+            body["cursor"] = cursor
+        return await self._call("conversations.replies", body, form=True)
+
+    async def chat_post_ephemeral(self, *, channel: str, user: str, text: str) -> dict[str, Any]:
+        return await self._call("chat.postEphemeral", {"channel": channel, "user": user, "text": text})
+
+    async def views_open(self, *, trigger_id: str, view: dict[str, Any], timeout: float) -> dict[str, Any]:
+        return await self._call("views.open", {"trigger_id": trigger_id, "view": view}, timeout=timeout)
+
+    async def users_info(self, *, user: str) -> dict[str, Any]:
+        return await self._call("users.info", {"user": user}, form=True)
+
+    async def auth_test(self) -> dict[str, Any]:
+        return await self._call("auth.test", {}, form=True)
 
     async def chat_post_message(
         self,
@@ -74,4 +111,8 @@ def sandbox_response(request: httpx.Request, body: Any) -> tuple[int, Any]:
         return 200, {"ok": True, "channel": {"id": "CSANDBOX", "name": body.get("name")}}
     if method == "chat.postMessage":
         return 200, {"ok": True, "channel": body.get("channel"), "ts": "0000000000.000100"}
+    if method in ("conversations.history", "conversations.replies"):
+        return 200, {"ok": True, "messages": [], "has_more": False, "response_metadata": {"next_cursor": ""}}
+    if method == "auth.test":
+        return 200, {"ok": True, "user_id": "USANDBOX", "bot_id": "BSANDBOX"}
     return 200, {"ok": True}
