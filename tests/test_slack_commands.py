@@ -102,6 +102,7 @@ async def test_commands_in_an_incident_channel_act_on_it(
     assert await here("status investigating") == "INC-1 is now *investigating*."
     assert await here("hypothesis The IdP rate limits us") == "Hypothesis recorded on INC-1."
     assert (await here("update Rolled back; error rate falling")).startswith("Update posted for INC-1")
+    assert (await here("update investigating Checking the IdP")).startswith("Update posted for INC-1")
     assert await here("mitigated Rolled back the 14:02 deploy") == "INC-1 is now *mitigated*."
     refused = await here("resolve")
     assert "cannot move from mitigated to resolved" in refused
@@ -117,20 +118,24 @@ async def test_commands_in_an_incident_channel_act_on_it(
     hypotheses = (await client.get("/api/v1/incidents/INC-1/hypotheses", headers=writer)).json()
     assert [h["statement"] for h in hypotheses] == ["The IdP rate limits us"]
     timeline = (await client.get("/api/v1/incidents/INC-1/timeline", headers=writer)).json()["items"]
-    (update,) = [e for e in timeline if e["kind"] == "communication"]
+    update, templated = [e for e in timeline if e["kind"] == "communication"]
     assert (update["body"], update["source"], update["author_name"]) == (
         "Rolled back; error rate falling",
         "slack",
         "dana",
     )
+    # A template name first renders that template, with the rest as its note.
+    assert templated["body"].startswith("INVESTIGATING: ")
+    assert "\nChecking the IdP\n" in templated["body"]
+    assert templated["source"] == "slack"
 
     posts = [
         d.payload
         for d in await deliveries(sessionmaker, "slack.post_message")
         if ":update:" in d.idempotency_key
     ]
-    assert sorted(p["channel"] for p in posts) == [CHANNEL, "new-incidents"]
-    assert all("Rolled back; error rate falling" in p["text"] for p in posts)
+    assert sorted(p["channel"] for p in posts) == [CHANNEL, CHANNEL, "new-incidents", "new-incidents"]
+    assert sum("Rolled back; error rate falling" in p["text"] for p in posts) == 2
     receipts = (await client.get("/api/v1/webhooks/receipts?provider=slack", headers=admin)).json()
     assert {r["event_type"]: r["status"] for r in receipts}["command.close"] == "failed"
     assert {r["status"] for r in receipts} == {"applied", "failed"}

@@ -37,9 +37,7 @@ async def test_an_update_is_rendered_recorded_and_resets_only_its_audience_clock
             client, writer, ref, audience="internal", template="update", text="Rolling back the 08:55 deploy."
         )
         assert sent["template"] == "update"
-        assert sent["body"].startswith(
-            "UPDATE: Logging in is down for all users is still experiencing a SEV1"
-        )
+        assert sent["body"].startswith("UPDATE: Logging in is still down for all users (SEV1).")
         assert "Rolling back the 08:55 deploy." in sent["body"]
         assert "Expect an update on the status of this incident in 30 minutes or sooner." in sent["body"]
         assert sent["next_update_due_at"] == "2026-11-23T09:50:00Z"

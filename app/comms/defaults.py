@@ -33,8 +33,8 @@ Expect an update on the status of this incident in {{ next_update_in }} or soone
 
 {{ responder }}""",
     TemplateName.update: """\
-UPDATE: {{ incident.functionality }} is {{ incident.state }} for {{ incident.audience }} \
-is still experiencing a {{ incident.severity }} incident.
+UPDATE: {{ incident.functionality }} is still {{ incident.state }} for {{ incident.audience }} \
+({{ incident.severity }}).
 {% if milestone %}
 The team is at: {{ milestone }}.
 {% endif %}{% if note %}

@@ -53,7 +53,8 @@ HELP = "\n".join(
         "• `declare` opens the form; " + DECLARE_USAGE.split(", or ", 1)[1],
         "• `status` shows where the incident stands; `status investigating` moves it",
         "• `note <text>` adds a note to the timeline",
-        "• `update <text>` posts an internal status update (incident channel and announcements)",
+        "• `update [template] <text>` posts an internal status update (incident channel and announcements); "
+        "templates: acknowledge, investigating, update, mitigated, resolved",
         "• `role <role> @user` gives a role: " + ", ".join(r.value for r in Role),
         "• `hypothesis <statement>` records a hypothesis",
         "• `mitigated [what stopped the impact]`, `resolve [why the fix is durable]`, `close`",

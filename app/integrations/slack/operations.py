@@ -8,6 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.auth.service import Actor
+from app.comms import service as comms
+from app.comms.defaults import TemplateName
+from app.comms.schemas import StatusUpdateCreate
 from app.config import Settings
 from app.deliveries import planning
 from app.errors import AppError, DuplicateIncident
@@ -95,23 +98,14 @@ async def declare_line(session: AsyncSession, args: str, actor: Actor, settings:
 
 
 async def post_internal_update(
-    session: AsyncSession, incident: Incident, body: str, actor: Actor, settings: Settings
+    session: AsyncSession, incident: Incident, args: str, actor: Actor, settings: Settings
 ) -> None:
-    """Record an internal status update and send it where internal updates go."""
-    # The one place Slack hands a status update over: re-route it here when the status-update service lands.
-    entry = await incident_service.add_entry(
-        session,
-        incident,
-        TimelineKind.communication,
-        body,
-        actor=actor,
-        source=SOURCE,
-        data={"audience": planning.Audience.internal},
-    )
-    update = planning.StatusUpdate(
-        key=f"slack-{entry.id}", audience=planning.Audience.internal, body=body, author_name=actor.name
-    )
-    await planning.on_status_update(session, incident, update, settings)
+    """Send an internal status update: ``[template] text``, e.g. ``mitigated Rolled back at 14:02``."""
+    first, _, rest = args.partition(" ")
+    template = TemplateName(first.lower()) if first.lower() in set(TemplateName) else None
+    text = rest.strip() if template else args
+    update_in = StatusUpdateCreate(audience=planning.Audience.internal, template=template, text=text or None)
+    await comms.send_update(session, incident, update_in, actor, settings, source=SOURCE)
 
 
 async def move(
