@@ -89,6 +89,32 @@ class Forbidden(AppError):
     title = "Not allowed"
 
 
+class InvalidSignature(AppError):
+    status = 401
+    type = "invalid-signature"
+    title = "The request is not signed or authenticated as expected"
+
+
+class UnreadableBody(AppError):
+    status = 400
+    type = "unreadable-body"
+    title = "The request body could not be read"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    type = "payload-too-large"
+    title = "The request body is too large"
+
+
+class NotConfigured(AppError):
+    """Relay's own configuration is at fault: a 5xx, so that a webhook sender retries meanwhile."""
+
+    status = 503
+    type = "not-configured"
+    title = "This endpoint is not configured"
+
+
 class ValidationFailed(AppError):
     status = 422
     type = "validation-error"
@@ -133,8 +159,8 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(parts)
 
 
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+def problem_for(request: Request, exc: AppError) -> JSONResponse:
+    """The problem+json answer for an application error."""
     return problem(
         exc.status,
         exc.type,
@@ -145,6 +171,11 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
         headers=exc.headers,
         **exc.extra,
     )
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_for(request, exc)
 
 
 def _field_error(err: dict[str, Any]) -> dict[str, str]:

@@ -132,7 +132,7 @@ async def test_a_malformed_body_is_recorded_and_answered_400_with_a_clear_messag
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
     problem = response.json()
-    assert problem["title"] == "The webhook body could not be read"
+    assert problem["title"] == "The request body could not be read"
     assert problem["detail"].startswith("Relay could not tell which ticket this webhook is about")
     (error,) = problem["errors"]
     assert error["field"] == field

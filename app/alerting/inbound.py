@@ -1,6 +1,6 @@
 """Receiving alerts: authenticate on the raw body, record the call, apply it, answer with the incident."""
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -14,9 +14,18 @@ from app.alerting.formats import EventAccepted
 from app.alerting.mapping import Alert
 from app.alerting.models import Integration
 from app.config import Settings
-from app.errors import AppError, ValidationFailed, field_error, problem
+from app.errors import (
+    AppError,
+    InvalidSignature,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+    field_error,
+    problem_for,
+)
 from app.webhooks import service as receipts
 from app.webhooks.models import ReceiptStatus
+from app.webhooks.responses import refused
 
 PROVIDER = "integration"
 Model = TypeVar("Model", bound=BaseModel)
@@ -34,41 +43,9 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 
 async def _refuse(
-    session: AsyncSession,
-    request: Request,
-    raw: bytes,
-    error: AppError,
-    reason: str,
+    session: AsyncSession, request: Request, raw: bytes, error: AppError, reason: str
 ) -> JSONResponse:
-    # Answered rather than raised, so that the session commits the refusal.
-    await receipts.refuse(session, provider=PROVIDER, reason=reason, headers=request.headers, raw=raw)
-    return problem(
-        error.status,
-        error.type,
-        error.title,
-        error.detail,
-        instance=request.url.path,
-        errors=error.errors,
-        headers=error.headers,
-    )
-
-
-class _Unauthorized(AppError):
-    status = 401
-    type = "unauthorized"
-    title = "Authentication required"
-
-
-class _NotFound(AppError):
-    status = 404
-    type = "not-found"
-    title = "Not found"
-
-
-class _TooLarge(AppError):
-    status = 413
-    type = "payload-too-large"
-    title = "The body is too large"
+    return await refused(session, request, raw, error, provider=PROVIDER, reason=reason)
 
 
 async def admit(
@@ -77,10 +54,10 @@ async def admit(
     """The integration named by ``key`` when the caller proved it holds its secret; else the refusal."""
     integration = await repo.integration_by_key(session, key)
     if integration is None:
-        missing = _NotFound("No integration has this key; it may have been deleted.")
+        missing = NotFound("No integration has this key; it may have been deleted.")
         return await _refuse(session, request, raw, missing, "unknown integration key")
     if len(raw) > settings.alerting.max_body_bytes:
-        large = _TooLarge(f"Send at most {settings.alerting.max_body_bytes} bytes.")
+        large = PayloadTooLarge(f"Send at most {settings.alerting.max_body_bytes} bytes.")
         return await _refuse(session, request, raw, large, f"integration {integration.id}: body too large")
     reason = verification.authenticate(
         secret=integration.signing_secret,
@@ -90,10 +67,12 @@ async def admit(
         now=clock.now(),
     )
     if reason is not None:
-        refused = _Unauthorized(
+        unauthenticated = InvalidSignature(
             f"Refused: {reason}.", headers={"WWW-Authenticate": 'Bearer realm="relay-integration"'}
         )
-        return await _refuse(session, request, raw, refused, f"integration {integration.id}: {reason}")
+        return await _refuse(
+            session, request, raw, unauthenticated, f"integration {integration.id}: {reason}"
+        )
     locked = await repo.integration_by_key(session, key, lock=True)
     return locked or integration
 
@@ -148,17 +127,7 @@ async def accept(
     except AppError as exc:
         receipt.status = ReceiptStatus.failed
         receipt.reason = exc.detail
-        extra: dict[str, Any] = dict(exc.extra)
-        return problem(
-            exc.status,
-            exc.type,
-            exc.title,
-            exc.detail,
-            instance=request.url.path,
-            errors=exc.errors,
-            headers=exc.headers,
-            **extra,
-        )
+        return problem_for(request, exc)
     receipt.status = ReceiptStatus.ignored if outcome.outcome == "ignored" else ReceiptStatus.applied
     receipt.reason = outcome.message
     receipt.incident_id = outcome.incident.id if outcome.incident else None

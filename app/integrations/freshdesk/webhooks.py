@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dependencies import SessionDep, SettingsDep
-from app.errors import field_error, problem
+from app.errors import InvalidSignature, UnreadableBody, field_error
 from app.incidents.router import PROBLEM
 from app.integrations.actions import ActionContext
 from app.integrations.freshdesk import mapping, service
@@ -16,6 +16,7 @@ from app.integrations.freshdesk.verification import TOKEN_HEADER, token_refusal
 from app.webhooks import service as receipts
 from app.webhooks.apply import Applied
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
+from app.webhooks.responses import refused
 
 PROVIDER = "freshdesk"
 log = structlog.get_logger(__name__)
@@ -32,30 +33,20 @@ async def receive_freshdesk(request: Request, session: SessionDep, settings: Set
     raw = await request.body()
     refusal = token_refusal(request.headers.get(TOKEN_HEADER), settings.freshdesk.webhook_secrets)
     if refusal is not None:
-        # Returned, not raised: the request's session commits, so the refusal is kept.
-        await receipts.refuse(session, provider=PROVIDER, reason=refusal, headers=request.headers, raw=raw)
-        log.warning("freshdesk_webhook_refused", reason=refusal)
-        return problem(
-            401,
-            "unauthorized",
-            "Webhook not authenticated",
+        unauthenticated = InvalidSignature(
             f"Send the shared secret in the {TOKEN_HEADER} header; {refusal}.",
-            instance=request.url.path,
             errors=[field_error(f"header.{TOKEN_HEADER}", refusal)],
         )
+        return await refused(session, request, raw, unauthenticated, provider=PROVIDER, reason=refusal)
     try:
         hint = read_hint(raw)
     except MalformedHint as exc:
-        reason = f"malformed body: {exc.message}"
-        await receipts.refuse(session, provider=PROVIDER, reason=reason, headers=request.headers, raw=raw)
-        return problem(
-            400,
-            "malformed-webhook",
-            "The webhook body could not be read",
+        unreadable = UnreadableBody(
             f"Relay could not tell which ticket this webhook is about: {exc.message}.",
-            instance=request.url.path,
             errors=[field_error(exc.field, exc.message)],
         )
+        reason = f"malformed body: {exc.message}"
+        return await refused(session, request, raw, unreadable, provider=PROVIDER, reason=reason)
     recorded = await receipts.record(
         session,
         provider=PROVIDER,

@@ -3,12 +3,15 @@
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
+from app import errors
 from app.dependencies import SessionDep, SettingsDep
-from app.errors import problem
+from app.errors import AppError, NotConfigured, UnreadableBody, field_error
 from app.incidents.router import PROBLEM
 from app.integrations.pagerduty.payloads import InvalidPayload, parse_event
-from app.integrations.pagerduty.verification import SIGNATURE_HEADER, InvalidSignature, verify
+from app.integrations.pagerduty.verification import SIGNATURE_HEADER, verify
+from app.integrations.pagerduty.verification import InvalidSignature as BadSignature
 from app.webhooks import service as receipts
+from app.webhooks.responses import refused
 
 PROVIDER = "pagerduty"
 WEBHOOK_ID_HEADER = "X-Webhook-Id"
@@ -36,31 +39,25 @@ async def receive_pagerduty_webhook(
     secrets = [secret.get_secret_value() for secret in settings.pagerduty.webhook_secrets]
     try:
         verify(raw, request.headers.get(SIGNATURE_HEADER), secrets)
-    except InvalidSignature as exc:
-        await receipts.refuse(session, provider=PROVIDER, reason=exc.reason, headers=request.headers, raw=raw)
-        if not secrets:
+    except BadSignature as exc:
+        error: AppError = (
             # Our configuration, not the sender, is at fault: a 5xx keeps PagerDuty retrying meanwhile.
-            return problem(
-                503,
-                "not-configured",
-                "PagerDuty webhooks are not configured",
-                exc.reason,
-                instance=request.url.path,
-                headers={"Retry-After": "300"},
+            NotConfigured(exc.reason, headers={"Retry-After": "300"})
+            if not secrets
+            else errors.InvalidSignature(
+                exc.reason, errors=[field_error(f"header.{SIGNATURE_HEADER}", exc.reason)]
             )
-        return problem(
-            401,
-            "invalid-signature",
-            "The webhook signature is not valid",
-            exc.reason,
-            instance=request.url.path,
         )
+        return await refused(session, request, raw, error, provider=PROVIDER)
     try:
         event = parse_event(raw)
     except InvalidPayload as exc:
-        await receipts.refuse(session, provider=PROVIDER, reason=str(exc), headers=request.headers, raw=raw)
-        return problem(
-            400, "invalid-webhook", "The webhook could not be read", str(exc), instance=request.url.path
+        return await refused(
+            session,
+            request,
+            raw,
+            UnreadableBody(str(exc), errors=[field_error("body", str(exc))]),
+            provider=PROVIDER,
         )
     dedupe_key = (request.headers.get(WEBHOOK_ID_HEADER) or event.id)[:200]
     recorded = await receipts.record(

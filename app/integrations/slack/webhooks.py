@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import clock
 from app.config import Settings
 from app.dependencies import SessionDep, SettingsDep
-from app.errors import AppError, field_error, problem
+from app.errors import AppError, InvalidSignature, UnreadableBody, field_error
 from app.integrations.errors import ProviderError
 from app.integrations.slack import commands, interactivity, modals, operations, verification
 from app.integrations.slack import repository as repo
@@ -21,6 +21,7 @@ from app.integrations.slack.client import SlackClient
 from app.integrations.slack.commands import CommandError
 from app.webhooks import service as receipts
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
+from app.webhooks.responses import refused
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/webhooks/slack", tags=["slack"])
@@ -33,33 +34,19 @@ SIGNED: dict[int | str, dict[str, Any]] = {
 async def _refuse(
     session: AsyncSession, request: Request, raw: bytes, *, status: int, field: str, reason: str
 ) -> JSONResponse:
-    # Returned rather than raised, so that the request's session commits the refusal.
-    await receipts.refuse(
-        session, provider=PROVIDER, reason=f"{field}: {reason}", headers=request.headers, raw=raw
-    )
-    log.warning("slack_request_refused", path=request.url.path, field=field, reason=reason)
-    if status == 401:
-        kind, title = "invalid-signature", "Not signed by Slack"
-    else:
-        kind, title = "unreadable-body", "The request cannot be read"
-    return problem(
-        status,
-        kind,
-        title,
-        f"{field}: {reason}.",
-        instance=request.url.path,
-        errors=[field_error(field, reason)],
-    )
+    error_type = InvalidSignature if status == 401 else UnreadableBody
+    error = error_type(f"{field}: {reason}.", errors=[field_error(field, reason)])
+    return await refused(session, request, raw, error, provider=PROVIDER, reason=f"{field}: {reason}")
 
 
 async def _verified(
     request: Request, session: AsyncSession, settings: Settings, raw: bytes
 ) -> JSONResponse | None:
     secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else None
-    refused = verification.refusal(secret, raw, request.headers, now=clock.now().timestamp())
-    if refused is None:
+    refusal = verification.refusal(secret, raw, request.headers, now=clock.now().timestamp())
+    if refusal is None:
         return None
-    return await _refuse(session, request, raw, status=401, field=refused.field, reason=refused.reason)
+    return await _refuse(session, request, raw, status=401, field=refusal.field, reason=refusal.reason)
 
 
 def _form(raw: bytes) -> dict[str, str]:
@@ -87,8 +74,8 @@ async def _record(
 async def slack_events(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Slack Events API: answers ``url_verification``; records each event once (``event_id``) for a job."""
     raw = await request.body()
-    if refused := await _verified(request, session, settings, raw):
-        return refused
+    if refusal := await _verified(request, session, settings, raw):
+        return refusal
     try:
         body = json.loads(raw)
     except ValueError:
@@ -144,8 +131,8 @@ async def _open_form(request: Request, form: dict[str, str], settings: Settings)
 async def slack_command(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The ``/incident`` slash command; the ephemeral reply says what happened or what was wrong."""
     raw = await request.body()
-    if refused := await _verified(request, session, settings, raw):
-        return refused
+    if refusal := await _verified(request, session, settings, raw):
+        return refusal
     form = _form(raw)
     if form.get("ssl_check") == "1":
         return Response(status_code=200)
@@ -178,8 +165,8 @@ async def slack_command(request: Request, session: SessionDep, settings: Setting
 async def slack_interactivity(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The declare form's submission and the pinned summary's buttons."""
     raw = await request.body()
-    if refused := await _verified(request, session, settings, raw):
-        return refused
+    if refusal := await _verified(request, session, settings, raw):
+        return refusal
     try:
         payload: Any = json.loads(_form(raw).get("payload", ""))
     except ValueError:
