@@ -88,3 +88,6 @@ class WorkerSettings:
     keep_result = 0
     max_jobs = 20
     job_timeout = 120
+    # A delivery that waits on another is queued when its parent finishes: poll often so that a chain
+    # (create channel, post summary, pin it) takes milliseconds per step rather than ARQ's default 0.5 s.
+    poll_delay = 0.05
