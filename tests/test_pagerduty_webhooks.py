@@ -327,6 +327,7 @@ async def test_an_older_priority_change_does_not_undo_a_newer_one(relay: Relay) 
     newer["event"]["data"]["priority"]["summary"] = "P3"
     await relay.deliver("triggered")
     await relay.post(newer)
+    await relay.settle()
     await relay.deliver("priority_updated")  # P2, at 09:45: older than the P3 already applied
     (incident,) = await relay.incidents()
     assert incident.priority == "P3"

@@ -37,7 +37,11 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
     return create_async_engine(
         # No pre-ping: it costs a round trip on every checkout. A connection the server dropped fails
         # once, SQLAlchemy then discards the pool, and that request answers 503 and is retried.
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
     )
 
 

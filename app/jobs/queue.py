@@ -34,9 +34,12 @@ class ArqDispatcher:
 class InProcessDispatcher:
     """The embedded default: run attempts as tasks of this process; the sweep loop does retries."""
 
-    def __init__(self) -> None:
+    def __init__(self, concurrency: int = 2) -> None:
         self.run: Callable[[int], Coroutine[Any, Any, str]] | None = None
         self._tasks: set[asyncio.Task[str]] = set()
+        # Attempts share the process (and, on SQLite, the one write lock) with the API's own requests:
+        # a few at a time keep requests quick while a burst of deliveries drains behind them.
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def dispatch(self, jobs: Sequence[Job]) -> None:
         if self.run is None:
@@ -44,9 +47,13 @@ class InProcessDispatcher:
         for job in jobs:
             if job.not_before is not None:
                 continue  # the sweep picks it up when it is due
-            task = asyncio.create_task(self.run(job.delivery_id))
+            task = asyncio.create_task(self._attempt(self.run, job.delivery_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _attempt(self, run: Callable[[int], Coroutine[Any, Any, str]], delivery_id: int) -> str:
+        async with self._slots:
+            return await run(delivery_id)
 
     async def drain(self) -> None:
         """Wait for the attempts under way (tests, shutdown)."""
