@@ -3,6 +3,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes side by side; each has its own database (tests/conftest.py).
+PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
 
 .PHONY: run test install services lint typecheck pytest pytest-sqlite bench clean
 
@@ -31,10 +33,10 @@ typecheck:
 	$(BIN)/mypy
 
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 pytest-sqlite:
-	RELAY_TEST_DATABASE=sqlite $(BIN)/pytest
+	RELAY_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install services  ## the benchmarks under bench/, each against a baseline in the same run
 	$(BIN)/python bench/api.py

@@ -35,8 +35,11 @@ from app.main import create_app
 
 PG_ADMIN_DSN = os.environ.get("RELAY_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 # Separate names let several checkouts run their suites side by side on one machine.
-PG_DATABASE = os.environ.get("RELAY_TEST_PG_DATABASE", "relay_test")
-REDIS_URL = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each pytest-xdist worker (gw0, gw1…) gets its own database and Redis database.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+PG_DATABASE = os.environ.get("RELAY_TEST_PG_DATABASE", "relay_test") + (f"_{_WORKER}" if _WORKER else "")
+_REDIS_BASE = os.environ.get("RELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = _REDIS_BASE.rsplit("/", 1)[0] + f"/{int(_REDIS_BASE.rsplit('/', 1)[1]) - _WORKER}"
 SLACK_API = "https://slack.test/api"
 PAGERDUTY_API = "https://pagerduty.test"
 KEEP_TABLES = {"alembic_version", "reference_counters"}
