@@ -2,21 +2,16 @@
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerting import outbound as subscriptions
 from app.comms import hooks as comms_hooks
 from app.config import Settings
-from app.deliveries import service
-from app.deliveries.models import Delivery
-from app.deliveries.service import dependency
 from app.incidents.models import Incident
 from app.integrations.email import mapping as email_mapping
 from app.integrations.freshdesk import planning as freshdesk
 from app.integrations.pagerduty import planning as paging
-from app.integrations.slack import messages
 from app.integrations.slack import planning as slack
 from app.people.models import Team
 
@@ -31,60 +26,7 @@ async def on_declared(
     source: str = "api",
 ) -> None:
     """Open the channel, post and pin the summary, announce it, and page when the severity says so."""
-    ref = incident.reference
-    delivery = settings.delivery
-
-    async def add(
-        action: str, key: str, payload: dict[str, Any], depends_on: Delivery | None = None
-    ) -> Delivery:
-        return await service.add(
-            session,
-            provider=action.split(".", 1)[0],
-            action=action,
-            payload=payload,
-            idempotency_key=f"{ref}:{key}",
-            settings=delivery,
-            incident_id=incident.id,
-            depends_on=depends_on,
-        )
-
-    channel = await add("slack.create_channel", "slack:create_channel", {"name": incident.channel_name})
-    summary = await add(
-        "slack.post_summary",
-        "slack:summary",
-        {
-            "channel": dependency("channel_id"),
-            "text": f"{ref}: {summary_line}",
-            "blocks": messages.summary_blocks(
-                summary_line=summary_line,
-                reference=ref,
-                status=incident.status,
-                severity=incident.severity,
-                priority=incident.priority,
-                impact=incident.summary,
-                title=incident.title,
-            ),
-        },
-        channel,
-    )
-    await add(
-        "slack.pin_message",
-        "slack:pin_summary",
-        {"channel": dependency("channel"), "timestamp": dependency("ts")},
-        summary,
-    )
-    await add(
-        "slack.post_message",
-        "slack:announce",
-        {
-            "channel": settings.slack.announcements_channel,
-            "text": dependency(
-                "channel_id", messages.announcement(title=incident.title, team=team.name if team else None)
-            ),
-        },
-        channel,
-    )
-    await slack.on_declared(session, incident, team, settings, channel)
+    await slack.on_declared(session, incident, summary_line, team, settings)
     if source != paging.SOURCE:  # an incident PagerDuty raised is paged already
         await paging.page(session, incident, team, settings)
     await subscriptions.on_declared(session, incident, settings)

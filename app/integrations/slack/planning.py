@@ -106,6 +106,53 @@ async def _welcome(session: AsyncSession, incident: Incident, team: Team | None)
 
 
 async def on_declared(
+    session: AsyncSession, incident: Incident, summary_line: str, team: Team | None, settings: Settings
+) -> None:
+    """Open the channel, post and pin the summary, announce it, invite the people, post the links."""
+    ref = incident.reference
+    channel = await add(
+        session, incident, settings, "slack.create_channel", "create_channel", {"name": incident.channel_name}
+    )
+    summary = await add(
+        session,
+        incident,
+        settings,
+        "slack.post_summary",
+        "summary",
+        {
+            "channel": deliveries.dependency("channel_id"),
+            "text": f"{ref}: {summary_line}",
+            "blocks": messages.summary_blocks(
+                summary_line=summary_line,
+                reference=ref,
+                status=incident.status,
+                severity=incident.severity,
+                priority=incident.priority,
+                impact=incident.summary,
+                title=incident.title,
+            ),
+        },
+        channel,
+    )
+    pin = {"channel": deliveries.dependency("channel"), "timestamp": deliveries.dependency("ts")}
+    await add(session, incident, settings, "slack.pin_message", "pin_summary", pin, summary)
+    announcement = messages.announcement(title=incident.title, team=team.name if team else None)
+    await add(
+        session,
+        incident,
+        settings,
+        "slack.post_message",
+        "announce",
+        {
+            "channel": settings.slack.announcements_channel,
+            "text": deliveries.dependency("channel_id", announcement),
+        },
+        channel,
+    )
+    await _welcome_channel(session, incident, team, settings, channel)
+
+
+async def _welcome_channel(
     session: AsyncSession, incident: Incident, team: Team | None, settings: Settings, channel: Delivery
 ) -> None:
     """Invite the reporter, the commander and the owning team; post the video bridge and notes links."""
