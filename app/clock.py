@@ -1,6 +1,6 @@
 """The one source of time, so that tests move time instead of sleeping."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 
 class Clock:
@@ -35,3 +35,8 @@ def install(new_clock: Clock) -> None:
     """Replace the process clock (tests)."""
     global clock
     clock = new_clock
+
+
+def aware(value: datetime, zone: tzinfo) -> datetime:
+    """A time a person typed: one without an offset is read in the team's zone."""
+    return value if value.tzinfo else value.replace(tzinfo=zone)

@@ -126,6 +126,12 @@ async def test_get_and_list_with_filters_and_cursor(client: httpx.AsyncClient, w
     assert tampered.status_code == 422
     assert tampered.json()["errors"][0]["field"] == "query.cursor"
     assert (await client.get("/api/v1/incidents/INC-77", headers=writer)).status_code == 404
+    # A time typed without an offset is read in the team's zone (UTC here), not refused with a 500.
+    naive = await client.get("/api/v1/incidents?since=2000-01-01T00:00:00", headers=writer)
+    assert naive.status_code == 200
+    assert len(naive.json()["items"]) == 6
+    future = await client.get("/api/v1/incidents?since=2999-01-01T00:00:00", headers=writer)
+    assert future.json()["items"] == []
 
 
 async def test_edits_need_the_current_version(client: httpx.AsyncClient, writer: Headers) -> None:

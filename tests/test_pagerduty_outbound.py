@@ -362,3 +362,7 @@ async def test_with_only_a_routing_key_relay_pages_through_the_events_api(
     assert resolve == {"routing_key": "R" * 32, "event_action": "resolve", "dedup_key": reference}
     assert not api["create"].called
     assert not api["update"].called, "the Events API cannot set a priority"
+    # What Relay keeps of each call, and shows to any reader, carries the routing key masked.
+    shown = (await relay.call("GET", f"/incidents/{reference}/deliveries")).text
+    assert "R" * 32 not in shown
+    assert '"routing_key":"<redacted>"' in shown

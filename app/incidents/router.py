@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
+from app import clock
 from app.auth.deps import Authenticated, Reader, Writer
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import PROBLEM_JSON, PreconditionRequired, ValidationFailed, field_error
@@ -92,8 +93,8 @@ async def list_incidents(
         statuses=status_,
         severities=severity,
         service=service_name,
-        since=since,
-        until=until,
+        since=clock.aware(since, settings.zone) if since else None,
+        until=clock.aware(until, settings.zone) if until else None,
         before_number=before,
         limit=limit + 1,
     )

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 
-SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
+from app import redaction
+
+TRANSPORT_HEADERS = frozenset({"content-length", "accept-encoding", "connection", "host"})
 
 Responder = Callable[[httpx.Request, Any], tuple[int, Any]]
 
@@ -17,12 +19,13 @@ recorded: ContextVar[list[dict[str, Any]] | None] = ContextVar("recorded_request
 
 def describe(request: httpx.Request, body: Any) -> dict[str, Any]:
     """A request as stored on a delivery: secrets never leave the process."""
-    headers = {
-        name: ("<redacted>" if name.lower() in SECRET_HEADERS else value)
-        for name, value in request.headers.items()
-        if name.lower() not in {"content-length", "accept-encoding", "connection", "host"}
+    headers = redaction.headers(request.headers, skip=TRANSPORT_HEADERS)
+    return {
+        "method": request.method,
+        "url": redaction.url(request.url),
+        "headers": headers,
+        "body": redaction.body(body),
     }
-    return {"method": request.method, "url": str(request.url), "headers": headers, "body": body}
 
 
 def _body(request: httpx.Request) -> Any:

@@ -1,11 +1,13 @@
 """Two ways to run delivery attempts: ARQ workers through Redis, or inside the API process."""
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import structlog
 from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 
 from app.deliveries.repository import Job
 
@@ -21,14 +23,31 @@ def redis_client(url: str) -> ArqRedis:
 class ArqDispatcher:
     """Enqueue one ARQ job per attempt; the job id makes a second enqueue of it a no-op."""
 
-    def __init__(self, redis: ArqRedis) -> None:
+    def __init__(
+        self,
+        redis: ArqRedis,
+        *,
+        pause_after_failure: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._redis = redis
+        self._pause = pause_after_failure
+        self._monotonic = monotonic
+        self._paused_until = 0.0
 
     async def dispatch(self, jobs: Sequence[Job]) -> None:
-        for job in jobs:
-            await self._redis.enqueue_job(
-                DELIVER, job.delivery_id, _job_id=job.job_id, _defer_until=job.not_before
-            )
+        # A hint only speeds a delivery up (the sweep finds every due row): while Redis is unreachable,
+        # skip hints for a while rather than make each request wait for a connection timeout.
+        if self._monotonic() < self._paused_until:
+            return
+        try:
+            for job in jobs:
+                await self._redis.enqueue_job(
+                    DELIVER, job.delivery_id, _job_id=job.job_id, _defer_until=job.not_before
+                )
+        except (OSError, RedisError) as exc:
+            self._paused_until = self._monotonic() + self._pause
+            log.warning("delivery_hint_failed", error=type(exc).__name__, paused_seconds=self._pause)
 
 
 class InProcessDispatcher:

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
@@ -38,8 +37,8 @@ async def incident_metrics(
     severity: Annotated[list[Severity], Query()] = [],  # noqa: B006
 ) -> IncidentMetricsPublic:
     """Counts, median and p90 of time to acknowledge, mitigate, resolve, close; by service and severity."""
-    until = _aware(to, settings.zone) if to else clock.now()
-    since = _aware(from_, settings.zone) if from_ else until - DEFAULT_WINDOW
+    until = clock.aware(to, settings.zone) if to else clock.now()
+    since = clock.aware(from_, settings.zone) if from_ else until - DEFAULT_WINDOW
     if since >= until:
         raise ValidationFailed(
             "`from` must be before `to`.", errors=[field_error("query.from", "must be before to")]
@@ -61,7 +60,3 @@ async def incident_metrics(
             for (name, sev), s in sorted(found.by_service_and_severity.items())
         ],
     )
-
-
-def _aware(value: datetime, zone: ZoneInfo) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=zone)

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import clock
+from app import clock, redaction
 from app.config import DeliverySettings
 from app.deliveries import service as deliveries
 from app.metrics.instruments import WEBHOOK_RECEIPTS
@@ -16,8 +16,6 @@ from app.webhooks.models import ReceiptStatus, WebhookReceipt
 
 APPLY_ACTION = "webhooks.apply"
 MAX_BODY_CHARS = 256_000
-# Never stored: credentials, and the shared secrets some providers send as headers.
-SECRET_HEADERS = frozenset({"authorization", "cookie", "x-relay-token", "proxy-authorization"})
 SKIPPED_HEADERS = frozenset({"content-length", "connection", "accept-encoding", "host"})
 
 
@@ -29,11 +27,7 @@ class Recorded:
 
 def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The request's headers as they may be stored: secrets masked, transport noise dropped."""
-    return {
-        name.lower(): "<redacted>" if name.lower() in SECRET_HEADERS else value
-        for name, value in headers.items()
-        if name.lower() not in SKIPPED_HEADERS
-    }
+    return redaction.headers(headers, skip=SKIPPED_HEADERS)
 
 
 def _text(raw: bytes) -> str:
