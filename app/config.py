@@ -141,8 +141,6 @@ class FreshdeskSettings(BaseModel):
 class AlertingSettings(BaseModel):
     # A subscription whose deliveries die this many times in a row is paused until an admin resumes it.
     pause_after_dead_deliveries: int = Field(default=5, ge=1)
-    # Inbound alerts larger than this are refused (the Events API v2 limit is 512 KB).
-    max_body_bytes: int = Field(default=512_000, ge=1024)
 
 
 class DeliverySettings(BaseModel):
@@ -305,6 +303,9 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     log_level: str = "INFO"
     log_json: bool = False
+    # Every inbound webhook or alert larger than this is refused unread (PagerDuty sends up to 256 KB,
+    # the Events API v2 takes 512 KB).
+    webhook_max_body_bytes: int = Field(default=512_000, ge=1024)
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)

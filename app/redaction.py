@@ -11,6 +11,10 @@ SECRET_HEADERS = frozenset(
 )
 # Body fields that carry a credential (PagerDuty's Events API puts its routing key in the body).
 SECRET_FIELDS = frozenset({"routing_key", "token", "password", "secret", "signing_secret", "api_key"})
+# Query parameters that carry a credential, e.g. a subscriber's https://hooks.example/in?token=…
+SECRET_PARAMS = frozenset(
+    {"token", "access_token", "api_key", "apikey", "key", "secret", "sig", "signature", "password", "code"}
+)
 
 
 def headers(values: Mapping[str, str], *, skip: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -32,6 +36,9 @@ def body(value: Any) -> Any:
 
 
 def url(value: httpx.URL) -> str:
-    """A URL without credentials: a subscriber's query string or user info may hold a token."""
-    bare = value.copy_with(query=None, fragment=None, username=None, password=None)
-    return f"{bare}?{REDACTED}" if value.query else str(bare)
+    """A URL without credentials: user info and query values that name a secret are masked."""
+    params = [
+        (name, REDACTED if name.lower() in SECRET_PARAMS else v) for name, v in value.params.multi_items()
+    ]
+    bare = value.copy_with(username=None, password=None, fragment=None)
+    return str(bare.copy_with(params=params) if params else bare)

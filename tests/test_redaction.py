@@ -21,9 +21,12 @@ def test_body_masks_credential_fields_at_any_depth() -> None:
     }
 
 
-def test_url_loses_its_query_and_user_info() -> None:
-    assert redaction.url(httpx.URL("https://user:pw@hooks.example/in?token=abc")) == (
-        "https://hooks.example/in?<redacted>"
+def test_url_loses_its_user_info_and_secret_query_values() -> None:
+    assert redaction.url(httpx.URL("https://user:pw@hooks.example/in?token=abc&team=ops")) == (
+        "https://hooks.example/in?token=%3Credacted%3E&team=ops"
+    )
+    assert redaction.url(httpx.URL("https://pagerduty.test/incidents?incident_key=INC-1")) == (
+        "https://pagerduty.test/incidents?incident_key=INC-1"
     )
     assert redaction.url(httpx.URL("https://slack.test/api/chat.postMessage")) == (
         "https://slack.test/api/chat.postMessage"

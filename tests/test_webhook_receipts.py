@@ -17,6 +17,7 @@ from app.main import create_app
 from app.webhooks import service as receipts
 from app.webhooks.apply import Applied, apply_receipt
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
+from tests.conftest import RelayApp
 from tests.test_incidents_api import PROBLEM, Headers
 
 pytestmark = pytest.mark.usefixtures("clean_database")
@@ -116,3 +117,31 @@ async def test_an_unreachable_database_answers_503_not_4xx(settings: Settings) -
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["retry-after"] == "5"
     assert response.json()["title"] == "Relay cannot reach its database"
+
+
+async def test_a_body_over_the_limit_is_refused_unread_and_recorded(
+    relay_app: RelayApp, settings: Settings, admin: Headers
+) -> None:
+    small = settings.model_copy(update={"webhook_max_body_bytes": 2048})
+    async with relay_app(small) as application:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://relay.test") as client:
+            response = await client.post("/webhooks/pagerduty", content=b"x" * 5000)
+            fits = await client.post("/webhooks/pagerduty", content=b"y" * 1000)
+            receipts_seen = (await client.get("/api/v1/webhooks/receipts", headers=admin)).json()
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    # A body within the limit goes on to the signature check: no secret is configured here.
+    assert fits.json()["type"].endswith("/not-configured")
+    oversize = next(r for r in receipts_seen if r["reason"] == "body over 2048 bytes")
+    assert (oversize["status"], oversize["body"]) == ("refused", "")
+
+
+async def test_a_refused_body_is_kept_only_in_part(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with unit_of_work(sessionmaker) as session:
+        receipt = await receipts.refuse(
+            session, provider="slack", reason="bad signature", headers={}, raw=b"z" * 10_000
+        )
+    assert len(receipt.body) == receipts.REFUSED_BODY_BYTES

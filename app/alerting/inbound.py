@@ -18,7 +18,6 @@ from app.errors import (
     AppError,
     InvalidSignature,
     NotFound,
-    PayloadTooLarge,
     ValidationFailed,
     field_error,
     problem_for,
@@ -48,17 +47,12 @@ async def _refuse(
     return await refused(session, request, raw, error, provider=PROVIDER, reason=reason)
 
 
-async def admit(
-    session: AsyncSession, key: str, request: Request, raw: bytes, settings: Settings
-) -> Integration | JSONResponse:
+async def admit(session: AsyncSession, key: str, request: Request, raw: bytes) -> Integration | JSONResponse:
     """The integration named by ``key`` when the caller proved it holds its secret; else the refusal."""
     integration = await repo.integration_by_key(session, key)
     if integration is None:
         missing = NotFound("No integration has this key; it may have been deleted.")
         return await _refuse(session, request, raw, missing, "unknown integration key")
-    if len(raw) > settings.alerting.max_body_bytes:
-        large = PayloadTooLarge(f"Send at most {settings.alerting.max_body_bytes} bytes.")
-        return await _refuse(session, request, raw, large, f"integration {integration.id}: body too large")
     reason = verification.authenticate(
         secret=integration.signing_secret,
         secret_hash=integration.secret_hash,

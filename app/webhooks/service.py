@@ -15,7 +15,8 @@ from app.metrics.instruments import WEBHOOK_RECEIPTS
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
 
 APPLY_ACTION = "webhooks.apply"
-MAX_BODY_CHARS = 256_000
+# A refused request keeps enough of its body to see what it was, not all of what a stranger sent.
+REFUSED_BODY_BYTES = 4096
 SKIPPED_HEADERS = frozenset({"content-length", "connection", "accept-encoding", "host"})
 
 
@@ -31,7 +32,8 @@ def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _text(raw: bytes) -> str:
-    return raw[:MAX_BODY_CHARS].decode("utf-8", errors="replace")
+    # Accepted bodies are kept whole (the endpoint bounds them), since the job parses them again.
+    return raw.decode("utf-8", errors="replace")
 
 
 async def refuse(
@@ -43,7 +45,7 @@ async def refuse(
         status=ReceiptStatus.refused,
         reason=reason,
         headers=safe_headers(headers),
-        body=_text(raw),
+        body=_text(raw[:REFUSED_BODY_BYTES]),
         received_at=clock.now(),
         processed_at=clock.now(),
     )

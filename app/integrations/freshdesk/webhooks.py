@@ -16,7 +16,7 @@ from app.integrations.freshdesk.verification import TOKEN_HEADER, token_refusal
 from app.webhooks import service as receipts
 from app.webhooks.apply import Applied
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
-from app.webhooks.responses import refused
+from app.webhooks.responses import bounded_body, refused
 
 PROVIDER = "freshdesk"
 log = structlog.get_logger(__name__)
@@ -30,7 +30,9 @@ router = APIRouter(tags=["webhooks"])
 )
 async def receive_freshdesk(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """A Freshdesk automation rule's webhook: recorded, answered at once, applied by a job."""
-    raw = await request.body()
+    raw = await bounded_body(session, request, settings.webhook_max_body_bytes, provider=PROVIDER)
+    if isinstance(raw, JSONResponse):
+        return raw
     refusal = token_refusal(request.headers.get(TOKEN_HEADER), settings.freshdesk.webhook_secrets)
     if refusal is not None:
         unauthenticated = InvalidSignature(

@@ -1,6 +1,7 @@
 """``POST /webhooks/pagerduty``: Webhooks V3, verified on the raw body, recorded once, applied by a job."""
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app import errors
@@ -11,7 +12,7 @@ from app.integrations.pagerduty.payloads import InvalidPayload, parse_event
 from app.integrations.pagerduty.verification import SIGNATURE_HEADER, verify
 from app.integrations.pagerduty.verification import InvalidSignature as BadSignature
 from app.webhooks import service as receipts
-from app.webhooks.responses import refused
+from app.webhooks.responses import bounded_body, refused
 
 PROVIDER = "pagerduty"
 WEBHOOK_ID_HEADER = "X-Webhook-Id"
@@ -35,7 +36,9 @@ async def receive_pagerduty_webhook(
     request: Request, session: SessionDep, settings: SettingsDep
 ) -> WebhookAccepted | Response:
     """Take one PagerDuty webhook: 202 once it is stored (a redelivery too), 401 for a bad signature."""
-    raw = await request.body()  # verify the exact bytes, before any parsing
+    raw = await bounded_body(session, request, settings.webhook_max_body_bytes, provider=PROVIDER)
+    if isinstance(raw, JSONResponse):
+        return raw
     secrets = [secret.get_secret_value() for secret in settings.pagerduty.webhook_secrets]
     try:
         verify(raw, request.headers.get(SIGNATURE_HEADER), secrets)

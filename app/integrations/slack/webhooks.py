@@ -21,7 +21,7 @@ from app.integrations.slack.client import SlackClient
 from app.integrations.slack.commands import CommandError
 from app.webhooks import service as receipts
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
-from app.webhooks.responses import refused
+from app.webhooks.responses import bounded_body, refused
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/webhooks/slack", tags=["slack"])
@@ -73,7 +73,9 @@ async def _record(
 @router.post("/events", responses=SIGNED)
 async def slack_events(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Slack Events API: answers ``url_verification``; records each event once (``event_id``) for a job."""
-    raw = await request.body()
+    raw = await bounded_body(session, request, settings.webhook_max_body_bytes, provider=PROVIDER)
+    if isinstance(raw, JSONResponse):
+        return raw
     if refusal := await _verified(request, session, settings, raw):
         return refusal
     try:
@@ -130,7 +132,9 @@ async def _open_form(request: Request, form: dict[str, str], settings: Settings)
 @router.post("/commands", responses=SIGNED)
 async def slack_command(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The ``/incident`` slash command; the ephemeral reply says what happened or what was wrong."""
-    raw = await request.body()
+    raw = await bounded_body(session, request, settings.webhook_max_body_bytes, provider=PROVIDER)
+    if isinstance(raw, JSONResponse):
+        return raw
     if refusal := await _verified(request, session, settings, raw):
         return refusal
     form = _form(raw)
@@ -164,7 +168,9 @@ async def slack_command(request: Request, session: SessionDep, settings: Setting
 @router.post("/interactivity", responses=SIGNED)
 async def slack_interactivity(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The declare form's submission and the pinned summary's buttons."""
-    raw = await request.body()
+    raw = await bounded_body(session, request, settings.webhook_max_body_bytes, provider=PROVIDER)
+    if isinstance(raw, JSONResponse):
+        return raw
     if refusal := await _verified(request, session, settings, raw):
         return refusal
     try:
