@@ -7,6 +7,7 @@ import pytest
 from app.alerting import verification
 from app.alerting.formats import AlertmanagerWebhook
 from app.alerting.mapping import from_alertmanager
+from app.auth.service import hash_token
 from tests.processes import relay, relay_env
 
 SECRET = "rlyi_test-secret"
@@ -55,7 +56,7 @@ def test_a_signature_is_accepted_within_the_window_and_among_several() -> None:
 
 
 def test_bearer_secrets_are_compared_by_hash() -> None:
-    stored = verification.hash_secret(SECRET)
+    stored = hash_token(SECRET)
     assert verification.check_bearer(stored, f"Bearer {SECRET}") is None
     assert verification.check_bearer(stored, "Bearer rlyi_other") == (
         "the bearer secret does not match this integration"

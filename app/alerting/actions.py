@@ -11,6 +11,7 @@ from app.alerting import verification
 from app.alerting.models import Subscription, SubscriptionStatus
 from app.alerting.outbound import key_prefix
 from app.db.session import unit_of_work
+from app.deliveries import repository as deliveries_repo
 from app.integrations.actions import Action, ActionContext, Result
 from app.integrations.errors import PermanentError, ProviderError
 from app.integrations.http import send
@@ -57,7 +58,7 @@ async def _succeeded(ctx: ActionContext, subscription_id: int) -> None:
 async def _failed(ctx: ActionContext, subscription_id: int, key: str, exc: ProviderError) -> None:
     """Count a delivery that this failure kills; pause the subscription after too many in a row."""
     async with unit_of_work(ctx.sessionmaker) as session:
-        delivery = await repo.delivery_by_key(session, key)
+        delivery = await deliveries_repo.by_key(session, key)
         # The runner makes a delivery dead on a permanent error or on its last attempt.
         final = isinstance(exc, PermanentError) or (
             delivery is not None and delivery.attempts >= delivery.max_attempts

@@ -100,11 +100,6 @@ async def last_delivery(session: AsyncSession, incident_id: int, key_prefix: str
     )
 
 
-async def delivery_by_key(session: AsyncSession, idempotency_key: str) -> Delivery | None:
-    """A delivery by its idempotency key."""
-    return await session.scalar(select(Delivery).where(col(Delivery.idempotency_key) == idempotency_key))
-
-
 async def count_dead(session: AsyncSession, subscription_id: int, error: str, now: datetime) -> int | None:
     """Add one to a subscription's run of dead deliveries; the new count (None if it is gone)."""
     value = await session.scalar(

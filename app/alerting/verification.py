@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
+from app.auth.service import hash_token
+
 TIMESTAMP_HEADER = "X-Relay-Timestamp"
 SIGNATURE_HEADER = "X-Relay-Signature"
 EVENT_ID_HEADER = "X-Relay-Event-Id"
@@ -28,11 +30,6 @@ def new_secret(prefix: str) -> str:
 def new_key() -> str:
     """A random integration key, the part of the URL that names the integration."""
     return secrets.token_hex(16)
-
-
-def hash_secret(secret: str) -> str:
-    """The SHA-256 of a secret, which is what a bearer secret is checked against."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def signature(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -71,7 +68,7 @@ def check_bearer(secret_hash: str, authorization: str | None) -> str | None:
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         return "send the integration's secret as 'Authorization: Bearer <secret>', or sign the body"
-    if not hmac.compare_digest(hash_secret(presented.strip()).encode(), secret_hash.encode()):
+    if not hmac.compare_digest(hash_token(presented.strip()).encode(), secret_hash.encode()):
         return "the bearer secret does not match this integration"
     return None
 

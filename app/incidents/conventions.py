@@ -2,7 +2,11 @@
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from app.incidents.models import Incident
 
 SLACK_CHANNEL_MAX = 80
 _NOT_ALLOWED = re.compile(r"[^a-z0-9_-]+")
@@ -35,6 +39,18 @@ def summary_line(
     day = declared_at.astimezone(zone).strftime("%y-%m-%d")
     sev = severity.upper().replace("SEV", "SEV-")
     return f"[inc-{day}-{sev}] {functionality} is {state} for {audience}"
+
+
+def incident_summary_line(incident: "Incident", zone: ZoneInfo) -> str:
+    """The summary line of an incident as it stands."""
+    return summary_line(
+        incident.declared_at,
+        incident.severity,
+        incident.functionality,
+        incident.state,
+        incident.audience,
+        zone,
+    )
 
 
 def priority_for(severity: str, affects_end_users: bool) -> str:

@@ -45,14 +45,7 @@ async def get_or_404(session: AsyncSession, reference: str) -> Incident:
 
 
 def summary_line(incident: Incident, settings: Settings) -> str:
-    return conventions.summary_line(
-        incident.declared_at,
-        incident.severity,
-        incident.functionality,
-        incident.state,
-        incident.audience,
-        settings.zone,
-    )
+    return conventions.incident_summary_line(incident, settings.zone)
 
 
 async def add_entry(

@@ -8,8 +8,6 @@ from app.incidents.schemas import ActionItemPublic, HypothesisPublic, MilestoneP
 from app.metrics.schemas import Durations
 from app.schemas import Text
 
-WRITTEN_SECTIONS = ("contributing_factors", "went_well", "went_badly", "lessons")
-
 
 class ReportUpdate(BaseModel):
     """The sections the team writes; anything left out stays as it is, null clears it."""

@@ -111,11 +111,6 @@ async def build(session: AsyncSession, incident: Incident, settings: Settings) -
     )
 
 
-async def current_sections(session: AsyncSession, incident: Incident) -> ReportSections:
-    assert incident.id is not None
-    return sections_public(await repo.sections(session, incident.id))
-
-
 def _stale(incident: Incident, expected: int) -> StaleVersion:
     return StaleVersion(
         f"The report of {incident.reference} changed since version {expected}; "

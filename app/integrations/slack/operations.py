@@ -20,7 +20,6 @@ from app.incidents import service as incident_service
 from app.incidents.models import Incident, IncidentStatus, Role, TimelineKind
 from app.incidents.schemas import HypothesisCreate, IncidentCreate, TransitionIn
 from app.integrations.slack import mapping
-from app.integrations.slack import planning as slack_planning
 from app.integrations.slack import repository as repo
 from app.integrations.slack.commands import Command, CommandError, Mention, parse_declaration, parse_role
 
@@ -70,7 +69,7 @@ def explain(exc: Exception) -> str:
 
 
 def declared_reply(incident: Incident, settings: Settings) -> str:
-    line = slack_planning.summary_line(incident, settings)
+    line = conventions.incident_summary_line(incident, settings.zone)
     return (
         f"Declared *{incident.reference}*: {line} ({incident.priority}). Relay is opening "
         f"#{incident.channel_name} and announcing it in #{settings.slack.announcements_channel}."
@@ -151,7 +150,7 @@ async def status_text(session: AsyncSession, incident: Incident, settings: Setti
     channel = f"<#{incident.slack_channel_id}>" if incident.slack_channel_id else f"#{incident.channel_name}"
     return "\n".join(
         [
-            f"*{incident.reference}* {slack_planning.summary_line(incident, settings)}",
+            f"*{incident.reference}* {conventions.incident_summary_line(incident, settings.zone)}",
             f"*{incident.status}* · {incident.severity} · {incident.priority} · {channel}",
             f"{incident.title} — declared {_ago(incident.declared_at)}; {roles}.",
         ]

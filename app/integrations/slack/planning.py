@@ -188,22 +188,11 @@ async def plan_summary_update(session: AsyncSession, incident: Incident, setting
     )
 
 
-def summary_line(incident: Incident, settings: Settings) -> str:
-    return conventions.summary_line(
-        incident.declared_at,
-        incident.severity,
-        incident.functionality,
-        incident.state,
-        incident.audience,
-        settings.zone,
-    )
-
-
 async def render_summary(session: AsyncSession, incident: Incident, settings: Settings) -> dict[str, Any]:
     """The pinned summary's text and blocks for the incident as it is now."""
     assert incident.id is not None
     holders = await incidents_repo.role_assignments(session, incident.id, current_only=True)
-    line = summary_line(incident, settings)
+    line = conventions.incident_summary_line(incident, settings.zone)
     blocks = messages.summary_blocks(
         summary_line=line,
         reference=incident.reference,
@@ -263,7 +252,7 @@ async def on_status_update(
     internal = update.audience == "internal"
     text = messages.status_update(
         reference=incident.reference,
-        summary_line=summary_line(incident, settings),
+        summary_line=conventions.incident_summary_line(incident, settings.zone),
         body=update.body,
         author=update.author_name,
         external=not internal,
