@@ -298,7 +298,6 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    environment: Literal["development", "production", "test"] = "development"
     base_url: str = "http://127.0.0.1:8000"
     timezone: str = "UTC"
     log_level: str = "INFO"

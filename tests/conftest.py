@@ -80,7 +80,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return Settings(
-        environment="test",
         database=DatabaseSettings(url=database_url),
         redis=RedisSettings(url=None),
         _env_file=None,
@@ -187,7 +186,6 @@ async def redis() -> AsyncIterator["ArqRedis"]:
 def provider_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings with every provider configured against hosts that respx intercepts."""
     values: dict[str, Any] = {
-        "environment": "test",
         "database": DatabaseSettings(url=database_url),
         "redis": RedisSettings(url=REDIS_URL),
         "slack": SlackSettings(api_url=SLACK_API, bot_token=SecretStr("xoxb-test-token")),

@@ -41,7 +41,6 @@ def freshdesk_config(url: str = FRESHDESK_API, **overrides: Any) -> FreshdeskSet
 def freshdesk_settings(database_url: str, **overrides: Any) -> Settings:
     """Freshdesk configured (against respx's host unless told otherwise); deliveries in this process."""
     values: dict[str, Any] = {
-        "environment": "test",
         "base_url": BASE_URL,
         "database": DatabaseSettings(url=database_url),
         "redis": RedisSettings(url=None),

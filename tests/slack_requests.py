@@ -105,7 +105,6 @@ async def interact(client: httpx.AsyncClient, payload: dict[str, Any], **kwargs:
 def slack_settings(database_url: str, **slack: Any) -> Settings:
     """In-process deliveries (no Redis), Slack sandboxed unless a bot token is given, requests signed."""
     return Settings(
-        environment="test",
         database=DatabaseSettings(url=database_url),
         redis=RedisSettings(url=None),
         slack=SlackSettings(signing_secret=SecretStr(SECRET), **slack),

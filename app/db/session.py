@@ -15,7 +15,8 @@ log = structlog.get_logger(__name__)
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and write-locking transactions."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # Parameters hold secrets (token hashes, signing secrets): echo shows the SQL without them.
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -39,6 +40,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         # once, SQLAlchemy then discards the pool, and that request answers 503 and is retried.
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
