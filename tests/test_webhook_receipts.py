@@ -55,7 +55,9 @@ async def test_a_redelivered_event_is_kept_once_and_applied_once(
 
     calls: list[int] = []
 
-    async def handler(_session: AsyncSession, _ctx: ActionContext, receipt: WebhookReceipt) -> Applied:
+    async def handler(
+        _session: AsyncSession, _ctx: ActionContext, receipt: WebhookReceipt, _fetched: object
+    ) -> Applied:
         calls.append(receipt.id or 0)
         return Applied(note="noted")
 
@@ -63,8 +65,8 @@ async def test_a_redelivered_event_is_kept_once_and_applied_once(
     ctx = ActionContext(clients, settings, sessionmaker)
     payload: dict[str, Any] = {"receipt_id": first.receipt.id}
     try:
-        result = await apply_receipt(ctx, payload, handlers={"pagerduty": handler})
-        rerun = await apply_receipt(ctx, payload, handlers={"pagerduty": handler})
+        result = await apply_receipt(ctx, payload, handlers={"pagerduty": handler}, fetchers={})
+        rerun = await apply_receipt(ctx, payload, handlers={"pagerduty": handler}, fetchers={})
     finally:
         await clients.aclose()
     assert calls == [first.receipt.id], "a job that runs twice applies the receipt once"

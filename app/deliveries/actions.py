@@ -13,21 +13,22 @@ from app.deliveries.models import Delivery
 from app.incidents.models import Incident, IncidentLink
 from app.integrations.actions import Action
 from app.integrations.email.actions import ACTIONS as EMAIL
+from app.integrations.freshdesk import webhooks as freshdesk_webhooks
 from app.integrations.freshdesk.actions import ACTIONS as FRESHDESK
-from app.integrations.freshdesk.webhooks import handle as freshdesk_webhook
 from app.integrations.pagerduty.actions import ACTIONS as PAGERDUTY
 from app.integrations.pagerduty.mapping import apply_event as apply_pagerduty_event
 from app.integrations.slack import events as slack_events
 from app.integrations.slack import tasks as slack_tasks
 from app.integrations.slack.actions import ACTIONS as SLACK
-from app.webhooks.apply import Handler, apply_receipt
+from app.webhooks.apply import Fetch, Handler, apply_receipt
 
 # Inbound webhooks, by provider: how a recorded receipt changes Relay.
 WEBHOOK_HANDLERS: dict[str, Handler] = {
-    "freshdesk": freshdesk_webhook,
+    "freshdesk": freshdesk_webhooks.handle,
     "pagerduty": apply_pagerduty_event,
     "slack": slack_events.handle,
 }
+WEBHOOK_FETCHERS: dict[str, Fetch] = {"freshdesk": freshdesk_webhooks.fetch}
 
 ACTIONS: dict[str, Action] = {
     **SLACK,
@@ -36,7 +37,7 @@ ACTIONS: dict[str, Action] = {
     **FRESHDESK,
     **SUBSCRIPTIONS,
     **EMAIL,
-    "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS),
+    "webhooks.apply": partial(apply_receipt, handlers=WEBHOOK_HANDLERS, fetchers=WEBHOOK_FETCHERS),
 }
 
 

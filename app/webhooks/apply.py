@@ -24,14 +24,27 @@ class Applied:
     incident_id: int | None = None
 
 
-Handler = Callable[[AsyncSession, ActionContext, WebhookReceipt], Awaitable[Applied]]
+# The handler gets what its provider's fetch step read (None when the provider has none).
+Handler = Callable[[AsyncSession, ActionContext, WebhookReceipt, Any], Awaitable[Applied]]
+# Reads from the provider that a handler needs, made before the transaction so that no lock is held
+# (on SQLite, the one write lock) while waiting on another system.
+Fetch = Callable[[ActionContext, WebhookReceipt], Awaitable[Any]]
 
 
 async def apply_receipt(
-    ctx: ActionContext, payload: dict[str, Any], *, handlers: Mapping[str, Handler]
+    ctx: ActionContext,
+    payload: dict[str, Any],
+    *,
+    handlers: Mapping[str, Handler],
+    fetchers: Mapping[str, Fetch],
 ) -> Result:
     """Apply one receipt with its provider's handler; a receipt already applied is left alone."""
     receipt_id = payload["receipt_id"]
+    fetched: Any = None
+    async with ctx.sessionmaker() as session:
+        receipt = await session.get(WebhookReceipt, receipt_id)
+    if receipt is not None and receipt.status == ReceiptStatus.received and receipt.provider in fetchers:
+        fetched = await fetchers[receipt.provider](ctx, receipt)
     async with unit_of_work(ctx.sessionmaker) as session:
         receipt = await session.scalar(
             select(WebhookReceipt).where(col(WebhookReceipt.id) == receipt_id).with_for_update()
@@ -42,7 +55,7 @@ async def apply_receipt(
             return {"receipt_id": receipt_id, "status": receipt.status}
         handler = handlers.get(receipt.provider)
         outcome = (
-            await handler(session, ctx, receipt)
+            await handler(session, ctx, receipt, fetched)
             if handler is not None
             else Applied(ReceiptStatus.ignored, f"no handler for {receipt.provider}")
         )

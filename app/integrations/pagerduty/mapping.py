@@ -334,7 +334,9 @@ async def _actor(session: AsyncSession, event: WebhookEvent) -> Actor:
     return Actor(name=event.agent_name, scope=Scope.write, person_id=person.id if person else None)
 
 
-async def apply_event(session: AsyncSession, ctx: ActionContext, receipt: WebhookReceipt) -> Applied:
+async def apply_event(
+    session: AsyncSession, ctx: ActionContext, receipt: WebhookReceipt, _fetched: object = None
+) -> Applied:
     """Apply one PagerDuty webhook (the ``webhooks.apply`` job's handler for provider ``pagerduty``)."""
     try:
         event = parse_event(receipt.body)

@@ -11,7 +11,9 @@ from app.webhooks.apply import Applied
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
 
 
-async def handle(session: AsyncSession, ctx: ActionContext, receipt: WebhookReceipt) -> Applied:
+async def handle(
+    session: AsyncSession, ctx: ActionContext, receipt: WebhookReceipt, _fetched: object = None
+) -> Applied:
     """The webhook handler registered for ``slack``: one ``event_callback``, applied once."""
     try:
         envelope = json.loads(receipt.body)
