@@ -57,6 +57,14 @@ async def declare(app_client: httpx.AsyncClient, token: str, **overrides: object
     return reference
 
 
+async def channel_name(app_client: httpx.AsyncClient, token: str, reference: str) -> str:
+    response = await app_client.get(
+        f"/api/v1/incidents/{reference}", headers={"Authorization": f"Bearer {token}"}
+    )
+    name: str = response.json()["channel_name"]
+    return name
+
+
 async def deliveries(maker: async_sessionmaker[AsyncSession]) -> dict[str, Delivery]:
     async with maker() as session:
         rows = (await session.scalars(select(Delivery).order_by(col(Delivery.id)))).all()
@@ -266,9 +274,37 @@ async def test_name_taken_gets_a_suffix(
             httpx.Response(200, json={"ok": False, "error": "name_taken"}),
             slack_ok(channel={"id": "C0INC1", "name": "inc-2"}),
         ]
-        await declare(client, token, severity="SEV3", functionality="Search")
+        name = await channel_name(client, token, await declare(client, token, severity="SEV3"))
+        # The taken name belongs to a channel Relay's bot is not in: someone else's.
+        others = slack_ok(channels=[{"id": "C0OTHER", "name": name, "is_member": False}])
+        listing = router.post(f"{SLACK_API}/conversations.list").mock(return_value=others)
         await drain(settings, redis)
+    assert listing.call_count == 1
     names = [json.loads(call.request.content)["name"] for call in routes["create"].calls]
     assert names[1] == f"{names[0]}-2"
     create = (await deliveries(sessionmaker))["slack:create_channel"]
     assert create.result == {"channel_id": "C0INC1", "channel_name": "inc-2"}
+
+
+async def test_a_retried_create_adopts_the_channel_its_lost_answer_made(
+    fanout: tuple[Settings, httpx.AsyncClient, str],
+    redis: ArqRedis,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    settings, client, token = fanout
+    with respx.mock() as router:
+        routes = mock_slack(router)
+        # Slack made the channel, but its answer never arrived; the retry finds the name taken.
+        routes["create"].side_effect = [
+            httpx.ReadTimeout("lost"),
+            httpx.Response(200, json={"ok": False, "error": "name_taken"}),
+        ]
+        name = await channel_name(client, token, await declare(client, token, severity="SEV3"))
+        made = {"id": "C0MADE", "name": name, "is_member": True}
+        router.post(f"{SLACK_API}/conversations.list").mock(return_value=slack_ok(channels=[made]))
+        await drain(settings, redis)
+        await sweep(settings, redis)
+        await drain(settings, redis)
+    assert routes["create"].call_count == 2, "no second channel is opened"
+    create = (await deliveries(sessionmaker))["slack:create_channel"]
+    assert create.result == {"channel_id": "C0MADE", "channel_name": name}

@@ -3,9 +3,11 @@
 from typing import Any
 
 from app.integrations.actions import Action, ActionContext, Result
+from app.integrations.slack import repository as slack_repo
 from app.integrations.slack.client import SlackError
 
 MAX_NAME_ATTEMPTS = 20
+MAX_LIST_PAGES = 10
 
 
 def _alternative(name: str, n: int) -> str:
@@ -13,9 +15,30 @@ def _alternative(name: str, n: int) -> str:
     return name[: 80 - len(suffix)].rstrip("-_") + suffix
 
 
+async def _channels_by_name(ctx: ActionContext) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    cursor: str | None = None
+    for _ in range(MAX_LIST_PAGES):
+        page = await ctx.clients.slack.conversations_list(cursor=cursor)
+        found.update((channel["name"], channel) for channel in page.get("channels", []))
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+    return found
+
+
+async def _ours_unclaimed(ctx: ActionContext, channel: dict[str, Any] | None) -> bool:
+    """A channel Relay's bot is in that no incident claims: made by an earlier try whose answer was lost."""
+    if channel is None or not channel.get("is_member"):
+        return False
+    async with ctx.sessionmaker() as session:
+        return await slack_repo.incident_by_channel(session, channel["id"]) is None
+
+
 async def create_channel(ctx: ActionContext, payload: dict[str, Any]) -> Result:
     """Create the incident channel, adding a suffix while the name is taken."""
     base = payload["name"]
+    existing: dict[str, dict[str, Any]] | None = None
     for n in range(1, MAX_NAME_ATTEMPTS + 1):
         name = base if n == 1 else _alternative(base, n)
         try:
@@ -23,9 +46,14 @@ async def create_channel(ctx: ActionContext, payload: dict[str, Any]) -> Result:
                 name=name, is_private=payload.get("is_private", False)
             )
         except SlackError as exc:
-            if exc.error == "name_taken":
-                continue
-            raise
+            if exc.error != "name_taken":
+                raise
+            # A retry after a lost answer finds its own channel taken: adopt it rather than open a second.
+            existing = existing if existing is not None else await _channels_by_name(ctx)
+            channel = existing.get(name)
+            if channel is not None and await _ours_unclaimed(ctx, channel):
+                return {"channel_id": channel["id"], "channel_name": name}
+            continue
         return {"channel_id": data["channel"]["id"], "channel_name": data["channel"].get("name", name)}
     raise SlackError(
         "conversations.create", f"name_taken for {base} and {MAX_NAME_ATTEMPTS - 1} alternatives"

@@ -42,6 +42,13 @@ class SlackClient:
     async def conversations_create(self, *, name: str, is_private: bool = False) -> dict[str, Any]:
         return await self._call("conversations.create", {"name": name, "is_private": is_private})
 
+    async def conversations_list(self, *, cursor: str | None = None, limit: int = 1000) -> dict[str, Any]:
+        body: dict[str, Any] = {"types": "public_channel,private_channel", "exclude_archived": "true"}
+        body["limit"] = limit
+        if cursor:
+            body["cursor"] = cursor
+        return await self._call("conversations.list", body, form=True)
+
     async def conversations_invite(self, *, channel: str, users: list[str]) -> dict[str, Any]:
         body: dict[str, Any] = {"channel": channel, "users": ",".join(users)}
         if len(users) > 1:
