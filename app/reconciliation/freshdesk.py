@@ -19,7 +19,7 @@ from app.people.models import Person
 from app.reconciliation import drift
 from app.reconciliation import repository as repo
 from app.reconciliation.drift import Finding, Remedy, TicketView, TicketWant, ticket_status_name
-from app.reconciliation.passes import Pass, plan, record, save_state
+from app.reconciliation.passes import Pass, changed_since, plan, record, save_state
 
 KIND = freshdesk_repo.LINK_KIND
 PROVIDER = "freshdesk"
@@ -200,7 +200,7 @@ async def _settle(p: Pass, ticket: dict[str, Any]) -> None:
         want = await _want(session, incident)
         findings = drift.ticket_findings(want, view)
         underway = await repo.underway(session, [incident.id], PROVIDER)
-        busy = any(d.payload.get("ticket_id") == view.id for d in underway)
+        busy = changed_since(incident, p) or any(d.payload.get("ticket_id") == view.id for d in underway)
         repaired = False
         for finding in findings:
             if busy and finding.remedy is Remedy.repair:

@@ -27,7 +27,7 @@ from app.people.models import Person
 from app.reconciliation import drift
 from app.reconciliation import repository as repo
 from app.reconciliation.drift import Finding, PagerDutyView, PagerDutyWant, Remedy
-from app.reconciliation.passes import Pass, plan, record, save_state
+from app.reconciliation.passes import Pass, changed_since, plan, record, save_state
 from app.webhooks.apply import Applied
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
 
@@ -51,7 +51,11 @@ async def _changed(p: Pass) -> dict[str, dict[str, Any]]:
     offset = 0
     for _ in range(options.max_pages):
         page = await p.clients.pagerduty.list_log_entries(
-            since=_iso(p.window_from), until=_iso(p.window_to), offset=offset, limit=options.page_size
+            since=_iso(p.window_from),
+            # Whole seconds: rounded up, so that a change in the window's last second is in it.
+            until=_iso(p.window_to + timedelta(seconds=1)),
+            offset=offset,
+            limit=options.page_size,
         )
         entries = [e for e in page.get("log_entries") or [] if isinstance(e, dict)]
         for entry in entries:
@@ -217,8 +221,11 @@ async def _settle(p: Pass, data: dict[str, Any]) -> None:
         p.tally.checked += 1
         findings = drift.pagerduty_findings(await _want(session, incident), view)
         repairs = [f for f in findings if f.remedy is Remedy.repair]
-        # Relay's own delivery on its way may be the repair already: judge it once it has landed.
-        busy = bool(repairs) and bool(await repo.underway(session, [incident.id], PROVIDER))
+        # A change Relay made since the run began, or a delivery of Relay's on its way, may be the
+        # repair already: judge it once it has landed.
+        busy = bool(repairs) and (
+            changed_since(incident, p) or bool(await repo.underway(session, [incident.id], PROVIDER))
+        )
         for finding in [f for f in findings if not (busy and f.remedy is Remedy.repair)]:
             if finding.remedy is Remedy.apply:
                 applied = await _apply_event(session, p, view, data, EVENT_FOR[view.status])

@@ -62,6 +62,11 @@ class Pass:
 PassFunction = Callable[[Pass], Awaitable[None]]
 
 
+def changed_since(incident: Incident, p: Pass) -> bool:
+    """Whether the incident changed after the run began: the change's own deliveries are on their way."""
+    return incident.updated_at > p.window_to
+
+
 async def plan(
     session: AsyncSession,
     p: Pass,

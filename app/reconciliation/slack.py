@@ -24,7 +24,7 @@ from app.integrations.errors import PermanentError
 from app.integrations.slack.planning import render_summary
 from app.reconciliation import drift
 from app.reconciliation import repository as repo
-from app.reconciliation.passes import Pass, plan, record, save_state
+from app.reconciliation.passes import Pass, changed_since, plan, record, save_state
 
 KIND = "slack_summary"
 PROVIDER = "slack"
@@ -125,7 +125,8 @@ async def _check(p: Pass, incident_id: int, always: bool) -> None:
             return  # moved while Slack was asked: the next run looks at the new one
         p.tally.checked += 1
         want = await _wanted(session, p, incident)
-        findings = [] if await _busy(session, incident_id) else drift.summary_findings(want, message)
+        busy = changed_since(incident, p) or await _busy(session, incident_id)
+        findings = [] if busy else drift.summary_findings(want, message)
         for finding in findings:
             body = await _repair(session, p, incident, channel, ts, gone=message is None)
             await record(session, p, incident, kind=KIND, external_id=channel, finding=finding, body=body)
@@ -137,7 +138,7 @@ async def _check(p: Pass, incident_id: int, always: bool) -> None:
             incident_id=incident_id,
             desired={"ts": ts, "fingerprint": want},
             seen={"ts": ts, "fingerprint": have, "present": message is not None},
-            recheck=bool(findings),
+            recheck=busy or bool(findings),
         )
 
 
