@@ -186,3 +186,53 @@ async def test_one_provider_down_is_an_error_on_its_run_and_the_others_still_run
     overlap = timedelta(seconds=ReconciliationSettings().overlap_seconds)
     assert back[0].window_from == previous.window_to - overlap
     assert back[0].status == "finished"
+
+
+async def test_a_page_whose_trigger_webhook_was_lost_is_declared_as_the_webhook_would_have(
+    database_url: str, relay_app: RelayApp, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with fakes() as fake:
+        async with started(relay_app, sessionmaker, settings_for(database_url, fake)) as relay:
+            fake.pagerduty.add_incident("PLOST01", "login-api-5xx", "Login API error rate above 5%")
+            [run] = await relay.reconcile("pagerduty")
+            incident = await relay.incident("INC-1")
+            pagerduty_id = await relay.pagerduty_id("INC-1")
+            notes = await relay.timeline("INC-1", "reconciliation")
+            [again] = await relay.reconcile("pagerduty")
+
+    assert (run.drift_found, run.repaired) == (1, 1)
+    assert (incident.title, incident.priority, pagerduty_id) == (
+        "Login API error rate above 5%",
+        "P1",
+        "PLOST01",
+    )
+    assert notes == [
+        "Reconciliation: PagerDuty incident #4812 (triggered) was not linked to any Relay incident: "
+        "its webhook never arrived. Now it follows INC-1."
+    ]
+    assert (again.drift_found, again.repaired) == (0, 0)
+
+
+async def test_a_deleted_summary_is_posted_and_pinned_again(
+    database_url: str, relay_app: RelayApp, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with fakes() as fake:
+        async with started(relay_app, sessionmaker, settings_for(database_url, fake)) as relay:
+            reference = await relay.declare(severity="SEV3")
+            old = await relay.incident(reference)
+            assert old.slack_channel_id is not None
+            assert old.slack_summary_ts is not None
+            fake.slack.delete(old.slack_channel_id, old.slack_summary_ts)
+            [run] = await relay.reconcile("slack")
+            new = await relay.incident(reference)
+            assert new.slack_summary_ts is not None
+            reposted = fake.slack.message(old.slack_channel_id, new.slack_summary_ts)
+            wanted = await summary_text(relay, reference)
+            [again] = await relay.reconcile("slack")
+
+    assert (run.drift_found, run.repaired) == (1, 1)
+    assert new.slack_summary_ts != old.slack_summary_ts
+    assert reposted is not None
+    assert reposted["text"] == wanted
+    assert reposted["pinned_to"] == [old.slack_channel_id]
+    assert (again.drift_found, again.repaired, again.calls) == (0, 0, 1)  # the new one, read back once
