@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from app import clock
 from app.auth.models import Scope
+from app.config import ReconciliationSettings
 from app.config import RedisSettings as RelayRedis
 from app.db.session import unit_of_work
 from app.jobs import worker as relay_worker
@@ -154,3 +155,29 @@ async def test_with_redis_an_admin_s_run_is_an_arq_job_a_worker_runs(
     runs = await all_runs(sessionmaker)
     assert sorted(run.provider for run in runs) == ["freshdesk", "pagerduty", "slack"]
     assert {(run.status, run.trigger) for run in runs} == {(RunStatus.finished, "admin: test-admin")}
+
+
+async def test_a_run_that_hits_its_page_limit_says_so_and_the_next_reads_the_same_window(
+    database_url: str, redis: ArqRedis, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with fakes() as fake:
+        limits = ReconciliationSettings(enabled=False, page_size=1, max_pages=2)
+        ctx: dict[str, Any] = {
+            "settings": settings_for(database_url, fake, reconciliation=limits),
+            "redis": redis,
+        }
+        for n in range(3):
+            fake.pagerduty.add_incident(f"PMANY{n}", f"key-{n}", f"Alert {n}")
+        await relay_worker.startup(ctx)
+        try:
+            await relay_worker.run_reconciliation(ctx, "pagerduty", "first")
+            await relay_worker.run_reconciliation(ctx, "pagerduty", "second")
+        finally:
+            await relay_worker.shutdown(ctx)
+        pages = [call.query["offset"] for call in fake.pagerduty.calls("GET", "/log_entries")]
+    first, second = await all_runs(sessionmaker)
+    assert pages == [["0"], ["1"], ["0"], ["1"]]  # two pages each, never the third
+    assert first.error is not None
+    assert "more than 2 pages of changes" in first.error
+    assert first.drift_found == 2  # what it did read, it settled
+    assert second.window_from == first.window_from

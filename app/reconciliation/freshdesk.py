@@ -19,7 +19,7 @@ from app.people.models import Person
 from app.reconciliation import drift
 from app.reconciliation import repository as repo
 from app.reconciliation.drift import Finding, Remedy, TicketView, TicketWant, ticket_status_name
-from app.reconciliation.passes import Pass, changed_since, plan, record, save_state
+from app.reconciliation.passes import Pass, changed_since, plan, record, relay_side_limit, save_state
 
 KIND = freshdesk_repo.LINK_KIND
 PROVIDER = "freshdesk"
@@ -81,9 +81,10 @@ async def _relay_side(p: Pass, skip: set[int]) -> list[int]:
     """Linked tickets that may be stale: their incident changed in Relay, or a run flagged them."""
     limit = p.settings.reconciliation.max_objects
     async with unit_of_work(p.sessionmaker) as session:
+        found = await repo.relay_side_links(session, KIND, p.window_from, limit + 1)
         links = [
             link
-            for link in await repo.relay_side_links(session, KIND, p.window_from, limit)
+            for link in found[: relay_side_limit(p, len(found))]
             if link.external_id.isdigit() and int(link.external_id) not in skip
         ]
         states = await repo.states(session, KIND, [link.external_id for link in links])

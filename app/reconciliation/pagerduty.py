@@ -27,7 +27,15 @@ from app.people.models import Person
 from app.reconciliation import drift
 from app.reconciliation import repository as repo
 from app.reconciliation.drift import Finding, PagerDutyView, PagerDutyWant, Remedy
-from app.reconciliation.passes import Pass, changed_since, plan, record, save_state
+from app.reconciliation.passes import (
+    Pass,
+    changed_since,
+    plan,
+    read_again,
+    record,
+    relay_side_limit,
+    save_state,
+)
 from app.webhooks.apply import Applied
 from app.webhooks.models import ReceiptStatus, WebhookReceipt
 
@@ -70,13 +78,12 @@ async def _changed(p: Pass) -> dict[str, dict[str, Any]]:
         if not page.get("more") or not entries:
             break
     else:
-        p.tally.failed(
+        read_again(
+            p,
             f"PagerDuty logged more than {options.max_pages} pages of changes since "
             f"{_iso(p.window_from)}; the next run reads the same window again "
-            "(raise RELAY_RECONCILIATION_MAX_PAGES)"
+            "(raise RELAY_RECONCILIATION_MAX_PAGES)",
         )
-        # The next window starts where this one did.
-        p.tally.window_to = p.window_from + timedelta(seconds=options.overlap_seconds)
     return {incident_id: data for incident_id, (_, data) in newest.items()}
 
 
@@ -92,11 +99,8 @@ async def _relay_side(p: Pass, skip: set[str]) -> list[str]:
     """Linked PagerDuty incidents that may be stale: their Relay incident changed, or a run flagged them."""
     limit = p.settings.reconciliation.max_objects
     async with unit_of_work(p.sessionmaker) as session:
-        links = [
-            link
-            for link in await repo.relay_side_links(session, KIND, p.window_from, limit)
-            if link.external_id not in skip
-        ]
+        found = await repo.relay_side_links(session, KIND, p.window_from, limit + 1)
+        links = [link for link in found[: relay_side_limit(p, len(found))] if link.external_id not in skip]
         states = await repo.states(session, KIND, [link.external_id for link in links])
         incidents = await repo.incidents(session, {link.incident_id for link in links})
         busy = {d.incident_id for d in await repo.underway(session, incidents.keys(), PROVIDER)}

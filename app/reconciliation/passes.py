@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -60,6 +60,26 @@ class Pass:
 
 
 PassFunction = Callable[[Pass], Awaitable[None]]
+
+
+def read_again(p: Pass, why: str) -> None:
+    """This run could not read its whole window: the next run starts where this one did."""
+    p.tally.failed(why)
+    p.tally.window_to = min(
+        p.tally.window_to, p.window_from + timedelta(seconds=p.settings.reconciliation.overlap_seconds)
+    )
+
+
+def relay_side_limit(p: Pass, found: int) -> int:
+    """How many Relay-side candidates to look at; past the limit, the window is read again next run."""
+    limit = p.settings.reconciliation.max_objects
+    if found > limit:
+        read_again(
+            p,
+            f"more than {limit} linked objects changed in Relay since {p.window_from.isoformat()}; "
+            "the next run reads the same window again (raise RELAY_RECONCILIATION_MAX_OBJECTS)",
+        )
+    return limit
 
 
 def changed_since(incident: Incident, p: Pass) -> bool:

@@ -24,7 +24,7 @@ from app.integrations.errors import PermanentError
 from app.integrations.slack.planning import render_summary
 from app.reconciliation import drift
 from app.reconciliation import repository as repo
-from app.reconciliation.passes import Pass, changed_since, plan, record, save_state
+from app.reconciliation.passes import Pass, changed_since, plan, record, relay_side_limit, save_state
 
 KIND = "slack_summary"
 PROVIDER = "slack"
@@ -46,7 +46,8 @@ async def _candidates(p: Pass) -> list[tuple[int, bool]]:
     """Incident ids to look at, each with whether to read Slack even if nothing changed in Relay."""
     options = p.settings.reconciliation
     async with unit_of_work(p.sessionmaker) as session:
-        changed = await repo.summaries_changed(session, p.window_from, options.max_objects)
+        changed = await repo.summaries_changed(session, p.window_from, options.max_objects + 1)
+        changed = changed[: relay_side_limit(p, len(changed))]
         others = await repo.summaries_to_check(session, KIND, options.max_objects, options.slack_spot_checks)
     found: dict[int, bool] = {}
     for incident in others:
