@@ -7,14 +7,13 @@ inputs: Relay applies them, as the webhook that never arrived would have.
 
 import hashlib
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from html import unescape
 from typing import Any
 
 from app.incidents.lifecycle import TERMINAL
 from app.incidents.models import IncidentStatus
-from app.integrations.freshdesk.mapping import parse_time
 from app.integrations.pagerduty.planning import ENDED, WORKING
 
 S = IncidentStatus
@@ -22,6 +21,17 @@ S = IncidentStatus
 FRESHDESK_RESOLVED = 4
 FRESHDESK_CLOSED = 5
 TICKET_STATUS_NAMES = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed"}
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time from a provider ("2026-11-20T09:48:40Z") as aware UTC; None if it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 class Remedy(StrEnum):

@@ -122,7 +122,12 @@ async def _conversations(p: Pass, ticket: dict[str, Any], view: TicketView) -> l
 
 
 async def _repair(
-    session: AsyncSession, p: Pass, incident: Incident, view: TicketView, finding: Finding, previous: Any
+    session: AsyncSession,
+    p: Pass,
+    incident: Incident,
+    view: TicketView,
+    finding: Finding,
+    previous: TicketView | None,
 ) -> str | None:
     ref, label = incident.reference, f"Freshdesk ticket #{view.id}"
     have, want = ticket_status_name(finding.have), ticket_status_name(finding.want)

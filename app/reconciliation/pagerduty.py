@@ -20,13 +20,13 @@ from app.db.session import unit_of_work
 from app.incidents.models import Incident, IncidentLink, Role
 from app.integrations.actions import ActionContext
 from app.integrations.errors import PermanentError
-from app.integrations.freshdesk.mapping import parse_time
 from app.integrations.pagerduty import mapping
 from app.integrations.pagerduty import repository as pagerduty_repo
 from app.people.models import Person
 from app.reconciliation import drift
 from app.reconciliation import repository as repo
 from app.reconciliation.drift import Finding, PagerDutyView, PagerDutyWant, Remedy
+from app.reconciliation.models import LinkState
 from app.reconciliation.passes import (
     Pass,
     changed_since,
@@ -70,7 +70,7 @@ async def _changed(p: Pass) -> dict[str, dict[str, Any]]:
             incident = entry.get("incident")
             if not isinstance(incident, dict) or not incident.get("id"):
                 continue
-            at = parse_time(entry.get("created_at"))
+            at = drift.parse_time(entry.get("created_at"))
             known = newest.get(str(incident["id"]))
             if known is None or (at is not None and (known[0] is None or at >= known[0])):
                 newest[str(incident["id"])] = (at, incident)
@@ -126,7 +126,7 @@ async def _relay_side(p: Pass, skip: set[str]) -> list[str]:
     return fetch
 
 
-async def _flag(session: AsyncSession, link: IncidentLink, state: Any) -> None:
+async def _flag(session: AsyncSession, link: IncidentLink, state: LinkState | None) -> None:
     await save_state(
         session,
         kind=link.kind,
