@@ -107,6 +107,7 @@ class PagerDutyClient:
         return incidents
 
     async def get_incident(self, *, incident_id: str) -> dict[str, Any]:
+        """One incident as PagerDuty has it now."""
         data = await self._call("GET", f"incidents/{incident_id}")
         incident: dict[str, Any] = data.get("incident", {})
         return incident
