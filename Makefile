@@ -44,6 +44,7 @@ bench: install services  ## the benchmarks under bench/, each against a baseline
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/slack.py
+	$(BIN)/python bench/reconcile.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache relay.db relay.db-*

@@ -143,6 +143,27 @@ class AlertingSettings(BaseModel):
     pause_after_dead_deliveries: int = Field(default=5, ge=1)
 
 
+class ReconciliationSettings(BaseModel):
+    """How often reconciliation compares Relay with the providers, and how far one run may go."""
+
+    # Off: no scheduled runs (an admin can still start one through the API).
+    enabled: bool = True
+    interval_minutes: int = Field(default=5, ge=1, le=60)
+    # Items per list call (PagerDuty and Freshdesk allow at most 100) and list calls per run.
+    page_size: int = Field(default=100, ge=1, le=100)
+    max_pages: int = Field(default=50, ge=1, le=300)
+    # Each window starts this much before the last one ended: a change written late is still seen.
+    overlap_seconds: int = Field(default=120, ge=0, le=3600)
+    # How far back the first run of a provider looks.
+    first_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Objects whose Relay side changed, checked one by one (the rest wait for the next run).
+    max_objects: int = Field(default=2000, ge=1)
+    # Pinned summaries of open incidents read each run, least recently verified first.
+    slack_spot_checks: int = Field(default=20, ge=0, le=1000)
+    # A run that has not finished after this long is taken to have died with its worker.
+    run_timeout_seconds: int = Field(default=600, ge=30)
+
+
 class DeliverySettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
@@ -312,6 +333,7 @@ class Settings(BaseSettings):
     pagerduty: PagerDutySettings = Field(default_factory=PagerDutySettings)
     freshdesk: FreshdeskSettings = Field(default_factory=FreshdeskSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)

@@ -31,6 +31,8 @@ from app.metrics.exposition import RequestMetrics
 from app.metrics.exposition import router as prometheus_router
 from app.metrics.router import router as metrics_router
 from app.people.router import router as people_router
+from app.reconciliation import jobs as reconciliation_jobs
+from app.reconciliation.router import router as reconciliation_router
 from app.reports.router import router as reports_router
 from app.webhooks.router import router as webhooks_router
 
@@ -86,7 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with delivery_runtime(settings, engine) as dispatcher:
                 app.state.dispatcher = dispatcher
                 app.state.sessionmaker = create_sessionmaker(engine, dispatcher=dispatcher)
-                yield
+                async with reconciliation_jobs.runtime(settings, app.state.sessionmaker) as reconciler:
+                    app.state.reconciler = reconciler
+                    yield
         finally:
             await engine.dispose()
 
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(pagerduty_webhooks_router)
     app.include_router(slack_router)
+    app.include_router(reconciliation_router)
 
     @app.get("/healthz", tags=["operations"])
     async def health(request: Request) -> JSONResponse:

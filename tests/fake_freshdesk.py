@@ -65,6 +65,8 @@ class FakeFreshdesk:
     # Fields Freshdesk insists on before closing, per ticket (its "fields required on closure").
     required_on_close: dict[int, str] = field(default_factory=dict)
     received: list[Call] = field(default_factory=list)
+    # What ``include=stats`` adds: when the requester and the agents last wrote, per ticket.
+    stats: dict[int, dict[str, str | None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     _next_id: int = 9000
@@ -73,6 +75,18 @@ class FakeFreshdesk:
         with self.lock:
             self.tickets[ticket["id"]] = ticket
             self.conversations.setdefault(ticket["id"], [])
+            self.stats.setdefault(ticket["id"], {"requester_responded_at": None, "agent_responded_at": None})
+
+    def reopen(self, ticket_id: int, status: int = 2) -> None:
+        """An agent sets the ticket back to Open in Freshdesk; no webhook reaches Relay."""
+        with self.lock:
+            ticket = self.tickets[ticket_id]
+            ticket["status"] = status
+            self._touch(ticket)
+
+    def list_calls(self) -> int:
+        with self.lock:
+            return sum(1 for call in self.received if call.kind == "list")
 
     def changes(self, ticket_id: int) -> list[tuple[str, Any]]:
         """What Relay did to one ticket, in order: replies, notes and field updates."""
@@ -95,6 +109,7 @@ class FakeFreshdesk:
             ticket = self.tickets[ticket_id]
             self._conversation(ticket, text, incoming=True, user_id=ticket["requester_id"])
             self._touch(ticket)
+            self.stats.setdefault(ticket_id, {})["requester_responded_at"] = ticket["updated_at"]
 
     def _touch(self, ticket: dict[str, Any]) -> None:
         # Freshdesk's updated_at has one-second resolution; keep versions distinct and increasing.
@@ -121,7 +136,29 @@ class FakeFreshdesk:
         )
         return self._next_id
 
+    def _with_stats(self, ticket: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
+        shown = copy.deepcopy(ticket)
+        if "stats" in query.get("include", [""])[0].split(","):
+            shown["stats"] = dict(self.stats.get(ticket["id"], {}))
+        return shown
+
+    def _list(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """``GET /tickets?updated_since=…&order_by=updated_at&order_type=asc&page=…&per_page=…``."""
+        since = datetime.fromisoformat(query["updated_since"][0].replace("Z", "+00:00"))
+        page, per_page = int(query.get("page", ["1"])[0]), int(query.get("per_page", ["30"])[0])
+        updated = [
+            t
+            for t in self.tickets.values()
+            if datetime.fromisoformat(t["updated_at"].replace("Z", "+00:00")) >= since
+        ]
+        updated.sort(key=lambda t: (t["updated_at"], t["id"]))
+        return [self._with_stats(t, query) for t in updated[(page - 1) * per_page : page * per_page]]
+
     def answer(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        if path == "/api/v2/tickets" and method == "GET":
+            with self.lock:
+                self.received.append(Call(method, 0, "list", None))
+                return 200, self._list(query)
         match = _TICKET.match(path)
         if match is None:
             return 404, {"code": "not_found"}
@@ -139,6 +176,8 @@ class FakeFreshdesk:
             if suffix in ("reply", "notes"):
                 conversation_id = self._conversation(ticket, body["body"], incoming=False, user_id=1)
                 self._touch(ticket)
+                if suffix == "reply":
+                    self.stats.setdefault(ticket_id, {})["agent_responded_at"] = ticket["updated_at"]
                 return 201, {"id": conversation_id, "ticket_id": ticket_id, **body}
             if method == "PUT":
                 missing = self.required_on_close.get(ticket_id)
@@ -147,7 +186,7 @@ class FakeFreshdesk:
                     return 400, {"description": "Validation failed", "errors": [error]}
                 ticket.update(body)
                 self._touch(ticket)
-            return 200, copy.deepcopy(ticket)
+            return 200, self._with_stats(ticket, query)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,30 @@ class Received:
     body: Any
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 @dataclass
 class FakePagerDuty:
-    """Answers like PagerDuty, keeps its incidents, and can describe them as webhook events."""
+    """Answers like PagerDuty, keeps its incidents and their log, and can describe them as webhooks."""
 
     received: list[Received] = field(default_factory=list)
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The account's log entries, oldest first: what GET /log_entries pages through.
+    log: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    # Paths whose first call waits for ``release`` (after setting ``held``).
+    hold_first: set[str] = field(default_factory=set)
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    # Paths answered with a 500, as during an outage.
+    failing: set[str] = field(default_factory=set)
 
     def calls(self, method: str, path: str) -> list[Received]:
         with self.lock:
@@ -68,7 +85,16 @@ class FakePagerDuty:
 
     def answer(self, call: Received) -> tuple[int, dict[str, Any]]:
         with self.lock:
+            first = call.path in self.hold_first and not any(r.path == call.path for r in self.received)
+        if first:
+            self.held.set()
+            self.release.wait(timeout=60)
+        with self.lock:
             self.received.append(call)
+            if call.path in self.failing:
+                return 500, {"error": {"code": 2000, "message": "Internal Server Error", "errors": []}}
+            if call.path == "/log_entries":
+                return 200, self._log_entries(call.query)
             if call.path == "/v2/enqueue":
                 return 202, {
                     "status": "success",
@@ -89,7 +115,57 @@ class FakePagerDuty:
                 return self._error(404, 2100, "Not Found")
             if len(parts) == 3 and parts[2] == "notes":
                 return 201, {"note": {"id": f"PNOTE{len(self.received)}", **call.body["note"]}}
+            if call.method == "GET":
+                return 200, {"incident": copy.deepcopy(incident)}
             return self._update(incident, call.body["incident"])
+
+    def _log_entries(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        since, until = _time(query["since"][0]), _time(query["until"][0])
+        offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["25"])[0])
+        expand = "incidents" in query.get("include[]", [])
+        window = [e for e in self.log if since <= _time(e["created_at"]) < until]
+        page = []
+        for entry in window[offset : offset + limit]:
+            entry = copy.deepcopy(entry)
+            if expand:
+                entry["incident"] = copy.deepcopy(self.incidents[entry["incident"]["id"]])
+            page.append(entry)
+        return {"log_entries": page, "offset": offset, "limit": limit, "more": offset + limit < len(window)}
+
+    def _record(self, incident: dict[str, Any], kind: str, agent: str | None = "Relay") -> None:
+        """A log entry for a change to an incident, like PagerDuty writes one for every change."""
+        at = _now()
+        incident["updated_at"] = at
+        who = {"id": "PUSR001", "type": "user_reference", "summary": agent} if agent else None
+        if kind in ("trigger", "acknowledge", "resolve"):
+            incident["last_status_change_at"] = at
+            incident["last_status_change_by"] = who
+        self.log.append(
+            {
+                "id": f"PLOG{len(self.log) + 1}",
+                "type": f"{kind}_log_entry",
+                "created_at": at,
+                "agent": who,
+                "incident": {"id": incident["id"], "type": "incident_reference"},
+            }
+        )
+
+    def change_behind_relay(self, incident_id: str, agent: str = "Dana Okafor", **fields: Any) -> None:
+        """Someone changes the incident in PagerDuty, and no webhook reaches Relay."""
+        with self.lock:
+            incident = self.incidents[incident_id]
+            if "priority" in fields:
+                name = fields.pop("priority")
+                priority = next(p for p in PRIORITIES if p["name"] == name)
+                incident["priority"] = {"id": priority["id"], "type": "priority_reference", "summary": name}
+                self._record(incident, "priority_change", agent)
+            if "status" in fields:
+                incident["status"] = fields.pop("status")
+                kind = {"acknowledged": "acknowledge", "resolved": "resolve"}.get(
+                    incident["status"], "trigger"
+                )
+                self._record(incident, kind, agent)
+            assert not fields, f"the fake does not change {sorted(fields)}"
 
     def _create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         key = body.get("incident_key")
@@ -116,7 +192,9 @@ class FakePagerDuty:
             if priority
             else None,
             "assignees": [a["assignee"] for a in body.get("assignments", [])],
+            "created_at": _now(),
         }
+        self._record(self.incidents[incident_id], "trigger")
         return 201, {"incident": self.incidents[incident_id]}
 
     def _update(self, incident: dict[str, Any], change: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -127,6 +205,7 @@ class FakePagerDuty:
             return self._error(400, 1002, "Incident Already Acknowledged")
         if status:
             incident["status"] = status
+            self._record(incident, {"acknowledged": "acknowledge", "resolved": "resolve"}[status])
         if change.get("priority"):
             priority = next(p for p in PRIORITIES if p["id"] == change["priority"]["id"])
             incident["priority"] = {
@@ -134,6 +213,10 @@ class FakePagerDuty:
                 "type": "priority_reference",
                 "summary": priority["name"],
             }
+            self._record(incident, "priority_change")
+        if change.get("assignments"):
+            incident["assignees"] = [a["assignee"] for a in change["assignments"]]
+            self._record(incident, "assign")
         return 200, {"incident": incident}
 
     def add_incident(self, incident_id: str, incident_key: str, title: str) -> dict[str, Any]:
@@ -142,6 +225,7 @@ class FakePagerDuty:
             incident: dict[str, Any] = copy.deepcopy(fixture("incident.triggered")["event"]["data"])
             incident.update(id=incident_id, incident_key=incident_key, title=title)
             self.incidents[incident_id] = incident
+            self._record(incident, "trigger", agent=None)
             return incident
 
     def webhook(self, event_type: str, incident_id: str, agent: str | None = "Dana Okafor") -> dict[str, Any]:
@@ -198,5 +282,6 @@ def fake_pagerduty() -> Iterator[FakePagerDuty]:
     try:
         yield fake
     finally:
+        fake.release.set()
         server.shutdown()
         server.server_close()

@@ -1,4 +1,4 @@
-"""A local stand-in for Slack's Web API that records what it receives (for tests across processes)."""
+"""A local stand-in for Slack's Web API that records what it receives and keeps the messages it was sent."""
 
 import json
 import threading
@@ -24,6 +24,9 @@ class FakeSlack:
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     # conversations.history answers, one page each, served in turn.
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Messages posted, by (channel, ts): read back by conversations.history with latest=ts.
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    channels: int = 0
 
     def methods(self) -> list[str]:
         """The methods called, in the order they arrived."""
@@ -34,6 +37,23 @@ class FakeSlack:
         with self.lock:
             return [body for name, body in self.received if name == method]
 
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.messages.get((channel, ts))
+
+    def edit(self, channel: str, ts: str, text: str) -> None:
+        """Someone changes a message in Slack, behind Relay's back."""
+        with self.lock:
+            self.messages[(channel, ts)].update(text=text, blocks=[], edited={"user": "U0SOMEONE", "ts": "1"})
+
+    def delete(self, channel: str, ts: str) -> None:
+        with self.lock:
+            del self.messages[(channel, ts)]
+
+    def _one_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        found = self.messages.get((str(body.get("channel")), str(body.get("latest"))))
+        return {"ok": True, "messages": [dict(found)] if found else [], "has_more": False}
+
     def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.received.append((method, body))
@@ -43,15 +63,41 @@ class FakeSlack:
             self.held.set()
             self.release.wait(timeout=60)
         if method == "conversations.create":
-            return {"ok": True, "channel": {"id": "C0FAKE", "name": body.get("name")}}
+            with self.lock:
+                self.channels += 1
+                channel = "C0FAKE" if self.channels == 1 else f"C0FAKE{self.channels}"
+            return {"ok": True, "channel": {"id": channel, "name": body.get("name")}}
         if method == "chat.postMessage":
             # The ts names the call's place among all calls, so tests can tell which post a pin was for.
-            return {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{position:06d}"}
+            ts = f"1700000000.{position:06d}"
+            with self.lock:
+                self.messages[(str(body.get("channel")), ts)] = {
+                    "type": "message",
+                    "ts": ts,
+                    "text": body.get("text"),
+                    "blocks": body.get("blocks") or [],
+                }
+            return {"ok": True, "channel": body.get("channel"), "ts": ts}
+        if method == "chat.update":
+            with self.lock:
+                stored = self.messages.get((str(body.get("channel")), str(body.get("ts"))))
+                if stored is not None:
+                    stored.update(text=body.get("text"), blocks=body.get("blocks") or [])
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+        if method == "pins.add":
+            with self.lock:
+                stored = self.messages.get((str(body.get("channel")), str(body.get("timestamp"))))
+                if stored is not None:
+                    stored["pinned_to"] = [body.get("channel")]
+            return {"ok": True}
         if method == "users.info":
             user = str(body.get("user"))
             return {"ok": True, "user": {"id": user, "profile": self.profiles.get(user, {})}}
         if method == "auth.test":
             return {"ok": True, "user_id": "U0FAKEBOT", "bot_id": "B0FAKEBOT"}
+        if method == "conversations.history" and body.get("latest"):
+            with self.lock:
+                return self._one_message(body)
         if method == "conversations.history":
             with self.lock:
                 page = self.history.pop(0) if self.history else {"messages": []}

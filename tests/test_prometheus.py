@@ -12,7 +12,7 @@ from app.db.session import unit_of_work
 from app.deliveries import service as deliveries
 from app.deliveries.models import DeliveryStatus
 from app.main import create_app
-from app.metrics.instruments import RECONCILIATION_DRIFT_FOUND, RECONCILIATION_DRIFT_REPAIRED
+from app.reconciliation.models import ReconciliationRun, RunStatus
 from app.webhooks import service as receipts
 from tests.test_incidents_api import Headers, declare
 from tests.timekeeping import frozen_at
@@ -140,14 +140,36 @@ async def test_reconciliation_drift_counters_exist_before_anything_drifts(client
     text = (await client.get("/metrics")).text
     assert "# TYPE relay_reconciliation_drift_found_total counter" in text
     assert "# TYPE relay_reconciliation_drift_repaired_total counter" in text
-    before = await scrape(client)
-    RECONCILIATION_DRIFT_FOUND.labels("pagerduty").inc(2)
-    RECONCILIATION_DRIFT_REPAIRED.labels("pagerduty").inc()
-    after = await scrape(client)
+    samples = await scrape(client)
+    assert ("relay_reconciliation_drift_found_total", frozenset({("provider", "slack")})) in samples
+
+
+async def test_drift_counters_add_up_every_run_whichever_process_made_it(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # Runs happen in workers: the scrape reads what they recorded, not a counter of its own process.
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    async with unit_of_work(sessionmaker) as session:
+        for provider, drift, fixed in (("pagerduty", 2, 1), ("pagerduty", 3, 3), ("freshdesk", 1, 0)):
+            session.add(
+                ReconciliationRun(
+                    provider=provider,
+                    status=RunStatus.finished,
+                    trigger="schedule",
+                    started_at=now,
+                    finished_at=now,
+                    drift_found=drift,
+                    repaired=fixed,
+                )
+            )
+    samples = await scrape(client)
     found = "relay_reconciliation_drift_found_total"
     repaired = "relay_reconciliation_drift_repaired_total"
-    assert value(after, found, provider="pagerduty") - value(before, found, provider="pagerduty") == 2
-    assert value(after, repaired, provider="pagerduty") - value(before, repaired, provider="pagerduty") == 1
+    assert value(samples, found, provider="pagerduty") == 5
+    assert value(samples, repaired, provider="pagerduty") == 4
+    assert value(samples, found, provider="freshdesk") == 1
+    assert value(samples, repaired, provider="freshdesk") == 0
+    assert ("relay_reconciliation_drift_found_total", frozenset({("provider", "slack")})) in samples
 
 
 async def test_a_scrape_without_the_database_still_answers(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from app.incidents.models import (
 )
 from app.integrations.freshdesk.models import FreshdeskTicket
 from app.people.models import OwnedService, Person, Team, TeamMember
+from app.reconciliation.models import LinkState, ReconciliationRun
 from app.reports.models import IncidentReport
 from app.webhooks.models import WebhookReceipt
 
@@ -28,12 +29,14 @@ __all__ = [
     "Hypothesis",
     "Incident",
     "IncidentLink",
+    "LinkState",
     "Integration",
     "MessageTemplate",
     "IncidentReport",
     "Milestone",
     "OwnedService",
     "Person",
+    "ReconciliationRun",
     "ReferenceCounter",
     "RoleAssignment",
     "Subscription",

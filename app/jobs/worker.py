@@ -13,6 +13,9 @@ from app.db.session import create_engine, create_sessionmaker
 from app.deliveries import runner
 from app.integrations.clients import Clients
 from app.jobs.queue import ArqDispatcher
+from app.reconciliation import jobs as reconciliation_jobs
+from app.reconciliation import service as reconciliation
+from app.reconciliation.models import Provider
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -52,6 +55,26 @@ async def run_process_clock(ctx: dict[str, Any]) -> int:
     return await process_clock.tick(rt.settings, rt.sessionmaker)
 
 
+async def run_reconciliation(ctx: dict[str, Any], provider: str, trigger: str) -> int:
+    """One provider's reconciliation run, as an admin asked for it; returns the runs made."""
+    rt: runner.Runtime = ctx["runtime"]
+    runs = await reconciliation.reconcile(
+        rt.settings, rt.sessionmaker, rt.clients, [Provider(provider)], trigger
+    )
+    return len(runs)
+
+
+async def reconcile_on_schedule(ctx: dict[str, Any]) -> int:
+    """Every configured provider's run; a provider already under way elsewhere is left to that run."""
+    rt: runner.Runtime = ctx["runtime"]
+    if not rt.settings.reconciliation.enabled:
+        return 0
+    runs = await reconciliation.reconcile(
+        rt.settings, rt.sessionmaker, rt.clients, None, reconciliation_jobs.SCHEDULE
+    )
+    return len(runs)
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
     if not settings.redis.url:
         raise SystemExit(
@@ -67,7 +90,15 @@ def every(seconds: int) -> set[int]:
 
 class WorkerSettings:
     # Results are not kept: a job id only blocks a second enqueue while the first is queued or running.
-    functions = [func(deliver, keep_result=0, max_tries=1)]
+    functions = [
+        func(deliver, keep_result=0, max_tries=1),
+        func(
+            run_reconciliation,
+            keep_result=0,
+            max_tries=1,
+            timeout=get_settings().reconciliation.run_timeout_seconds,
+        ),
+    ]
     cron_jobs = [
         cron(
             sweep_deliveries,
@@ -81,6 +112,14 @@ class WorkerSettings:
             second=every(get_settings().policy.tick_seconds),
             keep_result=120,
             timeout=300,
+        ),
+        # Kept for an interval too: however many workers run the cron, one of them runs each round.
+        cron(
+            reconcile_on_schedule,
+            minute=set(range(0, 60, get_settings().reconciliation.interval_minutes)),
+            second=30,
+            keep_result=get_settings().reconciliation.interval_minutes * 60,
+            timeout=get_settings().reconciliation.run_timeout_seconds * 3,
         ),
     ]
     on_startup = startup

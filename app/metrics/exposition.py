@@ -14,6 +14,7 @@ from app import clock
 from app.errors import STORE_UNAVAILABLE
 from app.metrics import repository as repo
 from app.metrics.instruments import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, REGISTRY
+from app.reconciliation import metrics as reconciliation_metrics
 
 log = structlog.get_logger(__name__)
 
@@ -99,9 +100,21 @@ async def outbox_collector(request: Request) -> OutboxCollector:
     return OutboxCollector(counts, age)
 
 
+async def drift_collector(request: Request) -> Collector | None:
+    """Reconciliation's drift totals, summed from its runs; left out when the database is down."""
+    try:
+        return await reconciliation_metrics.drift_collector(request.app.state.sessionmaker)
+    except STORE_UNAVAILABLE:
+        return None
+
+
 @router.get("/metrics", response_class=Response, responses={200: {"content": {TEXT_FORMAT: {}}}})
 async def metrics(request: Request) -> Response:
     """Prometheus metrics for operators (unauthenticated, like /healthz)."""
     scrape = CollectorRegistry(auto_describe=False)
-    scrape.register(await outbox_collector(request))
+    outbox = await outbox_collector(request)
+    scrape.register(outbox)
+    drift = await drift_collector(request) if outbox.counts is not None else None
+    if drift is not None:
+        scrape.register(drift)
     return Response(generate_latest(REGISTRY) + generate_latest(scrape), media_type=TEXT_FORMAT)

@@ -29,15 +29,3 @@ WEBHOOK_RECEIPTS = Counter(
     ["provider", "outcome"],
     registry=REGISTRY,
 )
-RECONCILIATION_DRIFT_FOUND = Counter(
-    "relay_reconciliation_drift_found",
-    "Differences found between what Relay wants on a provider and what the provider has.",
-    ["provider"],
-    registry=REGISTRY,
-)
-RECONCILIATION_DRIFT_REPAIRED = Counter(
-    "relay_reconciliation_drift_repaired",
-    "Differences that reconciliation repaired on a provider.",
-    ["provider"],
-    registry=REGISTRY,
-)

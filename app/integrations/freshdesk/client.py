@@ -76,6 +76,27 @@ class FreshdeskClient:
         data: dict[str, Any] = await self._json("GET", f"api/v2/tickets/{ticket_id}", params=params)
         return data
 
+    async def list_tickets(
+        self,
+        *,
+        updated_since: str,
+        page: int = 1,
+        per_page: int = 100,
+        include: str | None = "requester,stats",
+    ) -> list[dict[str, Any]]:
+        """One page of the tickets updated since a time, oldest change first."""
+        params: dict[str, Any] = {
+            "updated_since": updated_since,
+            "order_by": "updated_at",
+            "order_type": "asc",
+            "page": page,
+            "per_page": per_page,
+        }
+        if include:
+            params["include"] = include
+        data = await self._json("GET", "api/v2/tickets", params=params)
+        return [t for t in data if isinstance(t, dict)] if isinstance(data, list) else []
+
     async def list_conversations(
         self, *, ticket_id: int, page: int = 1, per_page: int = CONVERSATIONS_PER_PAGE
     ) -> list[dict[str, Any]]:

@@ -106,6 +106,34 @@ class PagerDutyClient:
         incidents: list[dict[str, Any]] = data.get("incidents", [])
         return incidents
 
+    async def get_incident(self, *, incident_id: str) -> dict[str, Any]:
+        """One incident as PagerDuty has it now."""
+        data = await self._call("GET", f"incidents/{incident_id}")
+        incident: dict[str, Any] = data.get("incident", {})
+        return incident
+
+    async def list_log_entries(
+        self,
+        *,
+        since: str,
+        until: str,
+        offset: int = 0,
+        limit: int = 100,
+        is_overview: bool = True,
+        include_incidents: bool = True,
+    ) -> dict[str, Any]:
+        """One page of the account's log entries in [since, until): what changed, incident by incident."""
+        params: dict[str, Any] = {
+            "since": since,
+            "until": until,
+            "offset": offset,
+            "limit": limit,
+            "is_overview": "true" if is_overview else "false",
+        }
+        if include_incidents:
+            params["include[]"] = ["incidents"]
+        return await self._call("GET", "log_entries", params=params)
+
     async def update_incident(
         self,
         *,

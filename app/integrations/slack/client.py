@@ -56,11 +56,25 @@ class SlackClient:
         return await self._call("conversations.invite", body)
 
     async def conversations_history(
-        self, *, channel: str, cursor: str | None = None, limit: int = 200
+        self,
+        *,
+        channel: str,
+        cursor: str | None = None,
+        limit: int = 200,
+        oldest: str | None = None,
+        latest: str | None = None,
+        inclusive: bool = False,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"channel": channel, "limit": limit}
         if cursor:
             body["cursor"] = cursor
+        # oldest = latest = a message's ts, inclusive, limit 1: that one message (Slack's own recipe).
+        if oldest:
+            body["oldest"] = oldest
+        if latest:
+            body["latest"] = latest
+        if inclusive:
+            body["inclusive"] = "true"
         return await self._call("conversations.history", body, form=True)
 
     async def conversations_replies(
