@@ -48,7 +48,7 @@ async def post_status_update(
 ) -> StatusUpdatePublic:
     """Send a status update to an audience (from a template or free text); it resets that audience's clock."""
     entry = await service.send_update(session, incident, update_in, actor, settings)
-    response.headers["ETag"] = etag(incident)
+    response.headers["ETag"] = etag(incident.version)
     return _update_public(entry, cadence.next_update_due(incident, update_in.audience, settings))
 
 

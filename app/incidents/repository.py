@@ -6,7 +6,6 @@ from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from app.incidents.lifecycle import OPEN
@@ -79,22 +78,6 @@ async def team_for_service(session: AsyncSession, service: str) -> Team | None:
         .join(OwnedService, col(OwnedService.team_id) == col(Team.id))
         .where(func.lower(col(OwnedService.name)) == service.lower())
     )
-
-
-async def bump_version(session: AsyncSession, incident: Incident, expected: int, now: datetime) -> bool:
-    """Compare-and-set the version; False when someone else changed the incident first."""
-    assert incident.id is not None
-    result = await session.execute(
-        update(Incident)
-        .where(col(Incident.id) == incident.id, col(Incident.version) == expected)
-        .values(version=expected + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    set_committed_value(incident, "version", expected + 1)
-    set_committed_value(incident, "updated_at", now)
-    return True
 
 
 async def list_incidents(

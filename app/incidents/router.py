@@ -41,8 +41,8 @@ IfMatch = Annotated[
 ]
 
 
-def etag(incident: Incident) -> str:
-    return f'"{incident.version}"'
+def etag(version: int) -> str:
+    return f'"{version}"'
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -58,6 +58,20 @@ def parse_if_match(value: str | None) -> int | None:
     return int(tag)
 
 
+def required_version(if_match: str | None, body_version: int | None, what: str) -> int:
+    """The version an edit starts from: If-Match, else the body's ``version``; 428 without either."""
+    expected = parse_if_match(if_match)
+    if expected is None:
+        expected = body_version
+    if expected is None:
+        raise PreconditionRequired(
+            f"Send {what} as If-Match (or its version in the body) so that your edit cannot overwrite "
+            "someone else's.",
+            errors=[field_error("header.If-Match", "required")],
+        )
+    return expected
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def declare_incident(
     incident_in: IncidentCreate,
@@ -69,7 +83,7 @@ async def declare_incident(
     """Declare an incident. Answers 409 with the open incident when one already covers it."""
     incident = await service.declare(session, incident_in, actor, settings)
     response.headers["Location"] = f"/api/v1/incidents/{incident.reference}"
-    response.headers["ETag"] = etag(incident)
+    response.headers["ETag"] = etag(incident.version)
     return await presenters.incident_public(session, incident, settings)
 
 
@@ -111,7 +125,7 @@ async def get_incident_by_reference(
     incident: IncidentDep, _actor: Reader, session: SessionDep, settings: SettingsDep, response: Response
 ) -> IncidentPublic:
     """One incident; its ETag is the precondition for edits."""
-    response.headers["ETag"] = etag(incident)
+    response.headers["ETag"] = etag(incident.version)
     return await presenters.incident_public(session, incident, settings)
 
 
@@ -126,17 +140,9 @@ async def update_incident(
     if_match: IfMatch = None,
 ) -> IncidentPublic:
     """Edit fields. Needs If-Match (or ``version``) so that a stale edit cannot overwrite a newer one."""
-    expected = parse_if_match(if_match)
-    if expected is None:
-        expected = changes.version
-    if expected is None:
-        raise PreconditionRequired(
-            "Send the ETag you read as If-Match (or the version in the body) so that your edit "
-            "cannot overwrite someone else's.",
-            errors=[field_error("header.If-Match", "required")],
-        )
+    expected = required_version(if_match, changes.version, "the ETag you read")
     await service.update(session, incident, changes, actor, expected, settings)
-    response.headers["ETag"] = etag(incident)
+    response.headers["ETag"] = etag(incident.version)
     return await presenters.incident_public(session, incident, settings)
 
 
@@ -152,7 +158,7 @@ async def transition_incident(
 ) -> IncidentPublic:
     """Move to another status; a refusal says what is missing."""
     await service.transition(session, incident, move, actor, settings, expected=parse_if_match(if_match))
-    response.headers["ETag"] = etag(incident)
+    response.headers["ETag"] = etag(incident.version)
     return await presenters.incident_public(session, incident, settings)
 
 

@@ -9,6 +9,7 @@ from app import clock
 from app.auth.models import Scope
 from app.auth.service import Actor
 from app.config import Settings
+from app.db import versioning
 from app.deliveries import planning
 from app.errors import (
     Conflict,
@@ -154,7 +155,7 @@ async def declare(
 async def lock(session: AsyncSession, incident: Incident, expected: int | None) -> None:
     """Take the incident for writing; refuse if it changed since the caller read ``expected``."""
     version = expected if expected is not None else incident.version
-    if await repo.bump_version(session, incident, version, clock.now()):
+    if await versioning.bump_version(session, incident, version, clock.now()):
         return
     if expected is not None:
         raise StaleVersion(

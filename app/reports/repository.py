@@ -1,12 +1,10 @@
 """Every query the report feature makes."""
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from app.incidents.models import ActionItem, TimelineEntry
@@ -20,21 +18,6 @@ ID, PARENT_ID, DELETED_AT = 0, 1, 8
 
 async def sections(session: AsyncSession, incident_id: int) -> IncidentReport | None:
     return await session.scalar(select(IncidentReport).where(col(IncidentReport.incident_id) == incident_id))
-
-
-async def bump_version(session: AsyncSession, report: IncidentReport, expected: int, now: datetime) -> bool:
-    """Compare-and-set the report's version; False when someone else saved it first."""
-    result = await session.execute(
-        update(IncidentReport)
-        .where(col(IncidentReport.id) == report.id, col(IncidentReport.version) == expected)
-        .values(version=expected + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    set_committed_value(report, "version", expected + 1)
-    set_committed_value(report, "updated_at", now)
-    return True
 
 
 async def timeline_rows(session: AsyncSession, incident_id: int) -> Sequence[TimelineRow]:

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth.deps import Authenticated, Reader, Writer
 from app.dependencies import SessionDep, SettingsDep
-from app.errors import PreconditionRequired, field_error
-from app.incidents.router import ERRORS, PROBLEM, IfMatch, IncidentDep, parse_if_match
+from app.incidents.router import ERRORS, PROBLEM, IfMatch, IncidentDep, etag, required_version
 from app.reports import markdown, service
 from app.reports.schemas import ReportPublic, ReportSections, ReportUpdate
 
@@ -45,17 +44,13 @@ def wants_json(accept: str | None) -> bool:
     return quality["json"] > quality["markdown"]
 
 
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
 @router.get("/report", response_model=ReportPublic, responses=REPORT_RESPONSES)
 async def get_report(
     incident: IncidentDep, _actor: Reader, session: SessionDep, settings: SettingsDep, request: Request
 ) -> Response:
     """The blameless report generated from the record; its ETag is the precondition for editing it."""
     report = await service.build(session, incident, settings)
-    headers = {"ETag": _etag(report.sections.version), "Vary": "Accept"}
+    headers = {"ETag": etag(report.sections.version), "Vary": "Accept"}
     if wants_json(request.headers.get("accept")):
         return Response(report.model_dump_json(), media_type=JSON, headers=headers)
     return Response(markdown.render(report, settings.zone), media_type=MARKDOWN, headers=headers)
@@ -71,15 +66,7 @@ async def update_report(
     if_match: IfMatch = None,
 ) -> ReportSections:
     """Write the contributing factors, what went well, what went badly and the lessons."""
-    expected = parse_if_match(if_match)
-    if expected is None:
-        expected = changes.version
-    if expected is None:
-        raise PreconditionRequired(
-            "Send the report's ETag as If-Match (or its version in the body; 0 before the first edit) "
-            "so that your edit cannot overwrite someone else's.",
-            errors=[field_error("header.If-Match", "required")],
-        )
+    expected = required_version(if_match, changes.version, "the report's ETag (0 before the first edit)")
     sections = await service.write_sections(session, incident, changes, actor, expected)
-    response.headers["ETag"] = _etag(sections.version)
+    response.headers["ETag"] = etag(sections.version)
     return sections

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import clock
 from app.auth.service import Actor
 from app.config import Settings
+from app.db import versioning
 from app.errors import StaleVersion
 from app.incidents import presenters
 from app.incidents import repository as incident_repo
@@ -136,7 +137,7 @@ async def write_sections(
         except IntegrityError:  # someone wrote the first version at the same moment
             raise _stale(incident, expected) from None
         return sections_public(report)
-    if not await repo.bump_version(session, report, expected, now):
+    if not await versioning.bump_version(session, report, expected, now):
         raise _stale(incident, expected)
     for name, value in fields.items():
         setattr(report, name, value)
