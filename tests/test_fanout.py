@@ -308,3 +308,24 @@ async def test_a_retried_create_adopts_the_channel_its_lost_answer_made(
     assert routes["create"].call_count == 2, "no second channel is opened"
     create = (await deliveries(sessionmaker))["slack:create_channel"]
     assert create.result == {"channel_id": "C0MADE", "channel_name": name}
+
+
+async def test_without_the_scope_to_list_channels_a_taken_name_still_gets_a_suffix(
+    fanout: tuple[Settings, httpx.AsyncClient, str],
+    redis: ArqRedis,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    settings, client, token = fanout
+    with respx.mock() as router:
+        routes = mock_slack(router)
+        routes["create"].side_effect = [
+            httpx.Response(200, json={"ok": False, "error": "name_taken"}),
+            slack_ok(channel={"id": "C0INC2", "name": "inc-2"}),
+        ]
+        router.post(f"{SLACK_API}/conversations.list").mock(
+            return_value=httpx.Response(200, json={"ok": False, "error": "missing_scope"})
+        )
+        await declare(client, token, severity="SEV3")
+        await drain(settings, redis)
+    create = (await deliveries(sessionmaker))["slack:create_channel"]
+    assert (create.status, create.result) == ("done", {"channel_id": "C0INC2", "channel_name": "inc-2"})

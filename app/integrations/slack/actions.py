@@ -2,12 +2,15 @@
 
 from typing import Any
 
+import structlog
+
 from app.integrations.actions import Action, ActionContext, Result
 from app.integrations.slack import repository as slack_repo
 from app.integrations.slack.client import SlackError
 
 MAX_NAME_ATTEMPTS = 20
 MAX_LIST_PAGES = 10
+log = structlog.get_logger(__name__)
 
 
 def _alternative(name: str, n: int) -> str:
@@ -19,7 +22,11 @@ async def _channels_by_name(ctx: ActionContext) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     cursor: str | None = None
     for _ in range(MAX_LIST_PAGES):
-        page = await ctx.clients.slack.conversations_list(cursor=cursor)
+        try:
+            page = await ctx.clients.slack.conversations_list(cursor=cursor)
+        except SlackError as exc:  # e.g. missing_scope: fall back to a suffixed name, as before
+            log.warning("slack_channel_list_failed", error=exc.error)
+            return found
         found.update((channel["name"], channel) for channel in page.get("channels", []))
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
