@@ -47,7 +47,6 @@ def upgrade() -> None:
     sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('severity', sa.String(length=10), nullable=False),
     sa.Column('secret_prefix', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('secret_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('signing_secret', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),

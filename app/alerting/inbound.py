@@ -55,7 +55,6 @@ async def admit(session: AsyncSession, key: str, request: Request, raw: bytes) -
         return await _refuse(session, request, raw, missing, "unknown integration key")
     reason = verification.authenticate(
         secret=integration.signing_secret,
-        secret_hash=integration.secret_hash,
         headers=request.headers,
         body=raw,
         now=clock.now(),

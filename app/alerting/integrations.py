@@ -9,7 +9,6 @@ from app.alerting import repository as repo
 from app.alerting import verification
 from app.alerting.models import Integration
 from app.alerting.schemas import IntegrationCreate, IntegrationCreated, IntegrationPublic
-from app.auth.service import hash_token
 from app.config import Settings
 from app.errors import NotFound, ValidationFailed, field_error
 from app.people.models import Team
@@ -33,7 +32,6 @@ async def create(
         team_id=data.team_id,
         severity=data.severity,
         secret_prefix=secret[:12],
-        secret_hash=hash_token(secret),
         signing_secret=secret,
         created_by=created_by,
         created_at=clock.now(),

@@ -22,8 +22,8 @@ class Integration(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="teams.id")
     severity: str = Field(sa_type=sa.String(10))
     secret_prefix: str = Field(max_length=16)
-    secret_hash: str = Field(max_length=64)
-    # HMAC needs the secret itself on our side; it is never returned after creation.
+    # HMAC needs the secret itself on our side (so a hash of it would protect nothing); the bearer form
+    # is compared with it in constant time. It is never returned after creation.
     signing_secret: str = Field(max_length=200)
     created_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=utc_column(nullable=False))

@@ -12,8 +12,6 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
-from app.auth.service import hash_token
-
 TIMESTAMP_HEADER = "X-Relay-Timestamp"
 SIGNATURE_HEADER = "X-Relay-Signature"
 EVENT_ID_HEADER = "X-Relay-Event-Id"
@@ -63,20 +61,18 @@ def check_signature(secret: str, headers: Mapping[str, str], body: bytes, now: d
     return None
 
 
-def check_bearer(secret_hash: str, authorization: str | None) -> str | None:
+def check_bearer(secret: str, authorization: str | None) -> str | None:
     """Why a bearer-authenticated request must be refused, or None when the secret matches."""
     scheme, _, presented = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         return "send the integration's secret as 'Authorization: Bearer <secret>', or sign the body"
-    if not hmac.compare_digest(hash_token(presented.strip()).encode(), secret_hash.encode()):
+    if not hmac.compare_digest(presented.strip().encode(), secret.encode()):
         return "the bearer secret does not match this integration"
     return None
 
 
-def authenticate(
-    *, secret: str, secret_hash: str, headers: Mapping[str, str], body: bytes, now: datetime
-) -> str | None:
+def authenticate(*, secret: str, headers: Mapping[str, str], body: bytes, now: datetime) -> str | None:
     """Accept a signature when one is sent, otherwise the bearer secret; the reason for a refusal."""
     if headers.get(SIGNATURE_HEADER.lower()) or headers.get(SIGNATURE_HEADER):
         return check_signature(secret, headers, body, now)
-    return check_bearer(secret_hash, headers.get("authorization"))
+    return check_bearer(secret, headers.get("authorization"))
