@@ -253,3 +253,7 @@ async def test_a_ticket_linked_by_hand_is_followed_without_being_marked(
     assert [e["body"] for e in await timeline(relay, reference) if e["kind"] == "communication"] == [
         "Customer reply on Freshdesk ticket #30575: Any news?"
     ]
+    # The customer hears from the team as on any linked ticket, once.
+    assert [kind for kind, _ in desk.changes(30575)] == ["reply", "private note"]
+    await notify(relay, 30575)
+    assert [kind for kind, _ in desk.changes(30575)] == ["reply", "private note"]

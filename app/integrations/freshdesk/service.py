@@ -101,17 +101,24 @@ async def apply_ticket(session: AsyncSession, facts: TicketFacts, settings: Sett
         return TicketOutcome(
             False, f"ticket {tid} as of {facts.updated_at.isoformat()} was already applied", incident
         )
+    linked_by_hand: int | None = None
     if ticket is None:
         by_hand = await repo.incident_link(session, tid)  # linked through /incidents/{ref}/links
         if by_hand is None and not facts.marked:
             return TicketOutcome(False, f"ticket {tid} is not marked as incident-related")
         now = clock.now()
         ticket = FreshdeskTicket(ticket_id=tid, created_at=now, updated_at=now)
-        if by_hand is not None:
-            ticket.state, ticket.incident_id = TicketState.linked, by_hand.incident_id
+        linked_by_hand = by_hand.incident_id if by_hand is not None else None
         session.add(ticket)
     _refresh(ticket, facts)
     await session.flush()
+    if linked_by_hand is not None:
+        # First sight of a ticket a responder linked by hand: now that Relay knows who asked, the
+        # customer gets the same acknowledgement, note and assignment as any linked ticket.
+        target = await session.get(Incident, linked_by_hand)
+        if target is not None:
+            await link(session, ticket, target, settings, actor_name="Freshdesk")
+            return TicketOutcome(True, f"ticket {tid} follows {target.reference}", target)
     if ticket.state == TicketState.linked and ticket.incident_id is not None:
         incident = await session.get(Incident, ticket.incident_id)
         return TicketOutcome(
