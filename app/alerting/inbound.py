@@ -24,7 +24,7 @@ from app.errors import (
 )
 from app.webhooks import service as receipts
 from app.webhooks.models import ReceiptStatus
-from app.webhooks.responses import refused
+from app.webhooks.responses import bounded_body, refused
 
 PROVIDER = "integration"
 Model = TypeVar("Model", bound=BaseModel)
@@ -47,8 +47,13 @@ async def _refuse(
     return await refused(session, request, raw, error, provider=PROVIDER, reason=reason)
 
 
-async def admit(session: AsyncSession, key: str, request: Request, raw: bytes) -> Integration | JSONResponse:
-    """The integration named by ``key`` when the caller proved it holds its secret; else the refusal."""
+async def admit(
+    session: AsyncSession, key: str, request: Request, limit: int
+) -> tuple[Integration, bytes] | JSONResponse:
+    """The integration named by ``key`` and the raw body, once the caller proved it holds the secret."""
+    raw = await bounded_body(session, request, limit, provider=PROVIDER)
+    if isinstance(raw, JSONResponse):
+        return raw
     integration = await repo.integration_by_key(session, key)
     if integration is None:
         missing = NotFound("No integration has this key; it may have been deleted.")
@@ -67,7 +72,7 @@ async def admit(session: AsyncSession, key: str, request: Request, raw: bytes) -
             session, request, raw, unauthenticated, f"integration {integration.id}: {reason}"
         )
     locked = await repo.integration_by_key(session, key, lock=True)
-    return locked or integration
+    return locked or integration, raw
 
 
 async def parse(

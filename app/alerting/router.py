@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.alerting import inbound, integrations, mapping
@@ -14,12 +13,10 @@ from app.alerting.formats import (
     EventAccepted,
     EventIn,
 )
-from app.alerting.inbound import PROVIDER
 from app.alerting.schemas import IntegrationCreate, IntegrationCreated, IntegrationPublic
 from app.auth.deps import Admin, Authenticated
 from app.dependencies import SessionDep, SettingsDep
 from app.incidents.router import ERRORS, PROBLEM
-from app.webhooks.responses import bounded_body
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
 
@@ -88,12 +85,10 @@ async def receive_event(
     key: KeyPath, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Raise, acknowledge or resolve an incident from an alerting tool or script."""
-    raw = await bounded_body(session, request, settings.webhook_max_body_bytes, provider=PROVIDER)
-    if isinstance(raw, JSONResponse):
-        return raw
-    integration = await inbound.admit(session, key, request, raw)
-    if isinstance(integration, Response):
-        return integration
+    admitted = await inbound.admit(session, key, request, settings.webhook_max_body_bytes)
+    if isinstance(admitted, Response):
+        return admitted
+    integration, raw = admitted
     event = await inbound.parse(session, request, raw, EventIn)
     if isinstance(event, Response):
         return event
@@ -129,12 +124,10 @@ async def receive_alertmanager(
     key: KeyPath, request: Request, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Raise and resolve incidents from Alertmanager."""
-    raw = await bounded_body(session, request, settings.webhook_max_body_bytes, provider=PROVIDER)
-    if isinstance(raw, JSONResponse):
-        return raw
-    integration = await inbound.admit(session, key, request, raw)
-    if isinstance(integration, Response):
-        return integration
+    admitted = await inbound.admit(session, key, request, settings.webhook_max_body_bytes)
+    if isinstance(admitted, Response):
+        return admitted
+    integration, raw = admitted
     body = await inbound.parse(session, request, raw, AlertmanagerWebhook)
     if isinstance(body, Response):
         return body

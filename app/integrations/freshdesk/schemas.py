@@ -4,8 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.incidents.models import ImpactState, Severity
-from app.schemas import Name, Text, Title
+from app.incidents.schemas import IncidentCreate
+from app.schemas import Title
 
 
 class CandidateLink(BaseModel):
@@ -14,7 +14,7 @@ class CandidateLink(BaseModel):
     reference: str = Field(pattern=r"^(?i:INC)-\d+$", description="The open incident the ticket follows.")
 
 
-class CandidateDeclare(BaseModel):
+class CandidateDeclare(IncidentCreate):
     """A declaration from a ticket: the title and summary default to the ticket's subject."""
 
     model_config = ConfigDict(
@@ -32,18 +32,7 @@ class CandidateDeclare(BaseModel):
         }
     )
 
-    title: Title | None = None
-    service: Name
-    functionality: Name
-    state: ImpactState
-    audience: Name
-    severity: Severity
-    affects_end_users: bool = False
-    summary: Text | None = None
-    force: bool = Field(
-        default=False,
-        description="Declare even though an open incident covers the same service and functionality.",
-    )
+    title: Title | None = None  # type: ignore[assignment]
 
 
 class TicketPublic(BaseModel):
